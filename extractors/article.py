@@ -1,0 +1,293 @@
+"""HTML page → Article record: trafilatura for text and metadata, our own date and language logic.
+
+Runs in worker processes (trafilatura is CPU-bound and the GIL makes threads useless), so
+everything here is a plain picklable function over plain records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from multiprocessing import get_context
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+from extractors.discover import parse_datetime
+from extractors.records import Article, ExtractionFailure
+from extractors.urls import canonicalize, same_site
+
+EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
+MIN_WORDS = 30
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_ARTICLE_TYPES = {
+    "article", "newsarticle", "blogposting", "reportagenewsarticle", "opinionnewsarticle",
+    "analysisnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "report", "scholarlyarticle",
+    "techarticle", "liveblogposting",
+}  # fmt: skip
+_DATE_META = (
+    "article:published_time", "og:published_time", "og:article:published_time", "datepublished",
+    "publish-date", "publish_date", "publication_date", "pubdate", "sailthru.date",
+    "parsely-pub-date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
+)  # fmt: skip
+_TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    html: str
+    url: str
+    final_url: str
+    outlet_id: str
+    homepage: str
+    fetched_at: datetime
+    via: str
+    default_language: str | None = None
+    hint_title: str | None = None
+    hint_published: datetime | None = None
+
+
+def extract(job: ExtractJob) -> Article | ExtractionFailure:
+    try:
+        return _extract(job)
+    except Exception as exc:  # a page that breaks the parser is that page's failure only
+        return ExtractionFailure(job.url, f"extraction error: {type(exc).__name__}: {exc}"[:200])
+
+
+def _extract(job: ExtractJob) -> Article | ExtractionFailure:
+    try:
+        tree = lxml.html.document_fromstring(job.html)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        return ExtractionFailure(job.url, f"unparseable HTML: {exc}")
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=job.final_url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    if doc is None or not (doc.text or "").strip():
+        return ExtractionFailure(job.url, "no article text found")
+    text = _without_leading_title(doc.text.strip(), doc.title)
+    words = len(text.split())
+    if words < MIN_WORDS:
+        return ExtractionFailure(job.url, f"text too short for an article ({words} words)")
+    canonical = _page_canonical(tree, job) or canonicalize(job.final_url) or job.url
+    published_at, date_source = _publication_date(tree, job, doc.date)
+    language = detect_language(f"{doc.title or ''}\n{text}") or _declared_language(tree)
+    return Article(
+        id=article_id(canonical),
+        outlet_id=job.outlet_id,
+        url=job.url,
+        canonical_url=canonical,
+        title=_clean_title(doc.title, doc.sitename) or job.hint_title,
+        authors=_authors(doc.author, tree),
+        published_at=published_at,
+        date_source=date_source,
+        fetched_at=job.fetched_at,
+        language=language or job.default_language,
+        description=doc.description or None,
+        tags=_split(doc.tags) or _split(doc.categories),
+        sitename=doc.sitename or None,
+        text=text,
+        word_count=words,
+        content_hash=content_hash(text),
+        extractor_version=EXTRACTOR_VERSION,
+        discovered_via=job.via,
+        final_url=job.final_url,
+    )
+
+
+def _without_leading_title(text: str, title: str | None) -> str:
+    """trafilatura keeps an <h1> inside the article container; the title has its own column."""
+    if title:
+        first, _, rest = text.partition("\n")
+        if rest and normalize_text(first) == normalize_text(title):
+            return rest.lstrip()
+    return text
+
+
+def article_id(canonical_url: str) -> str:
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+def normalize_text(text: str) -> str:
+    """Case, punctuation, typographic variants and whitespace folded: what 'same text' means."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_PUNCT.sub(" ", folded).split())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+def _page_canonical(tree: lxml.html.HtmlElement, job: ExtractJob) -> str | None:
+    """rel=canonical, then og:url — only when they stay on the outlet's own site."""
+    candidates = tree.xpath('//link[@rel="canonical"]/@href') + tree.xpath(
+        '//meta[@property="og:url"]/@content'
+    )
+    for href in candidates:
+        url = canonicalize(str(href), job.final_url)
+        if url and same_site(url, job.homepage):
+            return url
+    return None
+
+
+def _publication_date(
+    tree: lxml.html.HtmlElement, job: ExtractJob, trafilatura_date: str | None
+) -> tuple[datetime | None, str | None]:
+    """The strongest plausible signal wins; trafilatura/htmldate (day only) comes last."""
+    now = datetime.now(UTC)
+    signals: list[tuple[datetime | None, str]] = [
+        (_jsonld_date(tree), "jsonld"),
+        (_meta_date(tree), "meta"),
+        (job.hint_published, "feed"),
+        (_time_tag_date(tree), "time-tag"),
+    ]
+    if trafilatura_date:
+        signals.append((parse_datetime(trafilatura_date), "htmldate"))
+    for date, source in signals:
+        if date is not None and EARLIEST <= date <= now + timedelta(days=1):
+            return date, source
+    return None, None
+
+
+def _jsonld_date(tree: lxml.html.HtmlElement) -> datetime | None:
+    fallback = None
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content(), strict=False)
+        except ValueError:
+            continue
+        for node in _walk_jsonld(data):
+            value = node.get("datePublished") or node.get("dateCreated")
+            if not isinstance(value, str):
+                continue
+            types = node.get("@type")
+            types = [types] if isinstance(types, str) else (types or [])
+            date = parse_datetime(value)
+            if date is None:
+                continue
+            if any(str(t).lower() in _ARTICLE_TYPES for t in types):
+                return date
+            fallback = fallback or date
+    return fallback
+
+
+def _walk_jsonld(data: object):  # noqa: ANN202 - generator over nested JSON-LD
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_jsonld(item)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+            if key in data:
+                yield from _walk_jsonld(data[key])
+
+
+def _meta_date(tree: lxml.html.HtmlElement) -> datetime | None:
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in _DATE_META and meta.get("content") and key not in found:
+            found[key] = meta.get("content")
+    for key in _DATE_META:
+        if key in found:
+            date = parse_datetime(found[key])
+            if date is not None:
+                return date
+    return None
+
+
+def _time_tag_date(tree: lxml.html.HtmlElement) -> datetime | None:
+    """A machine-readable date marked as the publication date, or the first in the article."""
+    paths = (
+        '//*[@itemprop="datePublished"]/@datetime',
+        '//*[@itemprop="datePublished"]/@content',
+        '//*[@property="dc:date" or @property="schema:dateCreated"]/@content',
+        "//article//time/@datetime",
+        "//main//time/@datetime",
+    )
+    for path in paths:
+        for value in tree.xpath(path):
+            date = parse_datetime(str(value))
+            # A bare date has no zone or time: take it, but only with a time does it beat htmldate.
+            if date is not None and "T" in str(value):
+                return date
+    return None
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # noqa: ANN202 - py3langid has no public type
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text, or None when the text is too short to tell."""
+    sample = text[:4000]
+    if len(sample) < 60:
+        return None
+    lang, prob = _identifier().classify(sample)
+    return str(lang) if prob >= 0.5 else None
+
+
+def _declared_language(tree: lxml.html.HtmlElement) -> str | None:
+    value = tree.get("lang") or next(
+        iter(tree.xpath("//meta[@property='og:locale']/@content")), None
+    )
+    if not value:
+        return None
+    return str(value).replace("_", "-").split("-")[0].lower() or None
+
+
+def _clean_title(title: str | None, sitename: str | None) -> str | None:
+    if not title:
+        return None
+    title = " ".join(title.split())
+    if sitename and title.endswith(sitename) and len(title) > len(sitename) + 5:
+        stripped = _TITLE_SUFFIX.sub("", title)
+        return stripped or title
+    return title
+
+
+def _authors(value: str | None, tree: lxml.html.HtmlElement) -> list[str]:
+    names = _split(value)
+    if names:
+        return names
+    meta = tree.xpath('//meta[@name="author"]/@content')
+    return _split(str(meta[0])) if meta else []
+
+
+def _split(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else re.split(r"\s*[;,]\s*", value)
+    seen: list[str] = []
+    for item in items:
+        item = " ".join(str(item).split())
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _warm_up() -> None:
+    _identifier()
+
+
+def make_pool(workers: int) -> Executor:
+    """Worker processes for extraction. 'spawn' because Prefect and httpx run threads in the
+    parent, and forking a threaded process can deadlock."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_warm_up
+    )

@@ -1,0 +1,94 @@
+"""URL canonicalisation and the rules that decide whether a URL is an outlet's article."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import courlan
+
+# Path segments that mark listings and utility pages rather than articles.
+_NON_ARTICLE_SEGMENTS = {
+    "tag", "tags", "category", "categories", "author", "authors", "page", "search", "feed",
+    "rss", "login", "user", "users", "account", "wp-admin", "wp-login.php", "about", "contact",
+    "privacy-policy", "terms", "cookies", "subscribe", "newsletter", "donate", "region", "topic",
+    "topics", "section", "archive", "archives", "video", "photo", "gallery",
+}  # fmt: skip
+_ASSET = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|css|js|pdf|zip|mp[34]|xml|json|txt|ico)$", re.I)
+_SLUG = re.compile(r"[\w%]+(?:-[\w%]+){2,}")
+_NUMERIC_ID = re.compile(r"(?:^|[/_-])\d{4,}(?:[/_.-]|$)")
+
+
+def canonicalize(url: str, base: str | None = None) -> str | None:
+    """The URL an article is known by: absolute, tracking parameters and fragment dropped.
+
+    Returns None for what is not an http(s) URL.
+    """
+    if base:
+        url = urljoin(base, url.strip())
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        normalized = courlan.normalize_url(url, strict=True)
+    except (ValueError, AttributeError):
+        return None
+    parts = urlsplit(normalized)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def _is_ip_or_local(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def site_key(url: str) -> str:
+    """What two URLs must share to belong to one outlet: the registered domain, or for
+    loopback/IP hosts (mirrors, tests) the exact host and port."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if _is_ip_or_local(host):
+        return parts.netloc.lower()
+    return courlan.extract_domain(url) or host
+
+
+def same_site(url: str, homepage: str) -> bool:
+    return site_key(url) == site_key(homepage)
+
+
+def path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def looks_like_article(url: str) -> bool:
+    """Heuristic for outlets without an `article_pattern`: a slug or numeric id, not a listing."""
+    parts = urlsplit(url)
+    path = parts.path
+    segments = [s for s in path.split("/") if s]
+    if not segments or _ASSET.search(path):
+        return False
+    if any(s.lower() in _NON_ARTICLE_SEGMENTS for s in segments):
+        return False
+    if courlan.is_navigation_page(url) or courlan.is_not_crawlable(url):
+        return False
+    last = segments[-1]
+    return bool(_SLUG.fullmatch(last) or _NUMERIC_ID.search(path) or len(last) >= 40)
+
+
+def is_article_url(url: str, pattern: re.Pattern[str] | None) -> bool:
+    if pattern is not None:
+        return pattern.search(path_and_query(url)) is not None
+    return looks_like_article(url)

@@ -1,0 +1,247 @@
+"""The `newsmon` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import sys
+import tempfile
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.config import DEFAULT_CONFIG, DEFAULT_DB, Config, ConfigError, load
+
+# Before Prefect is imported anywhere: no telemetry, and keep its console chatter for -v.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="newsmon: monitor news outlets into DuckDB (Azerbaijan–Russia coverage and more).",
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Config file with [[outlet]] tables.")
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="DuckDB file (default: $NEWSMON_DB, the config's, data/newsmon.duckdb)."
+    ),
+]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]newsmon: error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _config(path: Path, required: bool = True) -> Config | None:
+    if not required and path == DEFAULT_CONFIG and not path.exists():
+        return None
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def _db(db: Path | None, config: Config | None) -> Path:
+    if db is not None:
+        return db
+    if os.environ.get("NEWSMON_DB"):
+        return Path(os.environ["NEWSMON_DB"])
+    return config.settings.db if config else DEFAULT_DB
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    if not verbose:
+        for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS"):
+            os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "CRITICAL")
+
+
+@app.command()
+def run(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    db: DbOpt = None,
+    outlet: Annotated[
+        list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """One ingest pass over the configured outlets."""
+    cfg = _config(config)
+    assert cfg is not None
+    if outlet:
+        unknown = sorted(set(outlet) - {o.id for o in cfg.outlets})
+        if unknown:
+            raise fail(f"no outlet '{unknown[0]}' in {config}")
+    if not cfg.outlets:
+        raise fail(f"{config}: no outlets configured")
+    summary = _run_flow(cfg, _db(db, cfg), outlet, verbose)
+    if summary.all_failed:
+        raise typer.Exit(1)
+
+
+def _run_flow(cfg: Config, db_path: Path, outlet_ids: list[str] | None, verbose: bool):  # noqa: ANN202
+    _quiet_prefect(verbose)
+    from flows.ingest import ingest, register_progress
+    from flows.progress import make_progress, print_summary
+
+    selected = [o for o in cfg.outlets if not outlet_ids or o.id in outlet_ids]
+    progress = make_progress(out, selected)
+    run_id = datetime.now().strftime("%Y%m%dT%H%M%S-") + os.urandom(3).hex()
+    register_progress(run_id, progress)
+    try:
+        with progress:
+            summary = asyncio.run(
+                ingest(
+                    config_path=str(cfg.path), db_path=str(db_path), outlet_ids=outlet_ids,
+                    run_id=run_id,
+                )
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        raise fail("interrupted; what was stored so far is kept", 130) from None
+    print_summary(out, err, summary, db_path)
+    return summary
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL statement.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    db: DbOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Query the store read-only (works while a run is writing)."""
+    from storage.db import Store, StoreError
+
+    store = Store(_db(db, _config(config, required=False)))
+    try:
+        result = store.query(query)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    if result.note:
+        err.print(f"[yellow]note:[/] {result.note}", highlight=False)
+    if fmt is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows([[_plain(v) for v in row] for row in result.rows])
+    elif fmt is Format.json:
+        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        print(json.dumps(rows, default=_plain, ensure_ascii=False, indent=1))
+    else:
+        table = Table(*result.columns, show_lines=False)
+        for row in result.rows:
+            table.add_row(*[_cell(v) for v in row])
+        out.print(table)
+        out.print(f"{len(result.rows)} row(s)", style="dim")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value if value is None or isinstance(value, int | float | str) else str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(_plain(value))
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@app.command()
+def outlets(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
+    """Configured outlets and how their last run went."""
+    from storage.db import Store, StoreError
+
+    cfg = _config(config)
+    assert cfg is not None
+    try:
+        last = Store(_db(db, cfg)).last_runs()
+    except StoreError as exc:
+        err.print(f"[yellow]note:[/] cannot read last runs: {exc}", highlight=False)
+        last = {}
+    table = Table(
+        "id", "name", "language", "sources", "last run", "status", "stored", "articles", "note"
+    )
+    for o in cfg.outlets:
+        sources = (
+            f"{len(o.feeds)} feed(s), {len(o.sitemaps)} sitemap(s), {len(o.sections)} section(s)"
+        )
+        if not (o.feeds or o.sitemaps or o.sections):
+            sources = "auto-discover"
+        info = last.get(o.id)
+        if info is None:
+            table.add_row(o.id, o.name, o.language, sources, "never", "", "", "", "")
+        else:
+            table.add_row(
+                o.id, o.name, o.language, sources, _cell(info.finished_at), info.status,
+                str(info.stored), str(info.articles), _cell(info.error),
+            )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="DuckDB file for the demo.")] = Path(
+        "data/demo.duckdb"
+    ),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    """Run the real pipeline against recorded snapshots of three outlets served on loopback."""
+    from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
+    from storage.db import Store
+
+    manifest = load_manifest()
+    with SiteServer(demo_sites()) as server, tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / "demo.toml"
+        config_path.write_text(demo_config(server, manifest), encoding="utf-8")
+        for site in server.sites:
+            out.print(f"serving {site.real_origin} at {site.url}", style="dim", highlight=False)
+        cfg = _config(config_path)
+        assert cfg is not None
+        summary = _run_flow(cfg, db, None, verbose)
+    result = Store(db).query(
+        """SELECT outlet_id, strftime(published_at, '%Y-%m-%d %H:%M') || ' UTC' AS published,
+                  date_source, title, array_to_string(authors, ', ') AS authors, language, word_count
+           FROM articles ORDER BY outlet_id, published_at"""
+    )
+    table = Table(*result.columns, title=f"Articles in {db}")
+    for row in result.rows:
+        table.add_row(*[_cell(v) for v in row])
+    out.print(table)
+    if summary.all_failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("newsmon: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""newsmon.toml → typed settings and outlets, with one-line errors that name the bad key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from extractors.http import ClientSettings
+from extractors.records import Outlet, Section
+
+DEFAULT_CONFIG = Path("newsmon.toml")
+DEFAULT_DB = Path("data/newsmon.duckdb")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = DEFAULT_DB
+    workers: int = 0  # extraction processes; 0 = one per core
+    client: ClientSettings = field(default_factory=ClientSettings)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    outlets: tuple[Outlet, ...]
+
+
+_SETTINGS_KEYS = {
+    "db": str, "workers": int, "user_agent": str, "connect_timeout_s": (int, float),
+    "read_timeout_s": (int, float), "max_bytes": int, "max_redirects": int, "retries": int,
+    "backoff_base_s": (int, float), "connections_per_host": int, "respect_robots": bool,
+    "max_retry_after_s": (int, float),
+}  # fmt: skip
+_OUTLET_KEYS = {
+    "id": str, "name": str, "homepage": str, "language": str, "feeds": list, "sitemaps": list,
+    "sections": list, "article_pattern": str, "min_delay_s": (int, float), "max_articles": int,
+    "enabled": bool,
+}  # fmt: skip
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def load(path: Path | str) -> Config:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse(raw, path)
+
+
+def parse(raw: dict[str, Any], path: Path) -> Config:
+    unknown = set(raw) - {"settings", "outlet", "rule", "alerts", "schedule"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key '{sorted(unknown)[0]}'")
+    settings = _settings(raw.get("settings", {}), path)
+    outlets_raw = raw.get("outlet", [])
+    if not isinstance(outlets_raw, list):
+        raise ConfigError(f"{path}: 'outlet' must be an array of tables ([[outlet]])")
+    outlets: list[Outlet] = []
+    seen: set[str] = set()
+    for index, item in enumerate(outlets_raw):
+        where = f"{path}: outlet[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: must be a table")
+        if item.get("enabled", True) is False:
+            continue
+        outlet = _outlet(item, where)
+        if outlet.id in seen:
+            raise ConfigError(f"{where}: duplicate id '{outlet.id}'")
+        seen.add(outlet.id)
+        outlets.append(outlet)
+    return Config(path=path, settings=settings, outlets=tuple(outlets))
+
+
+def _check_types(table: dict[str, Any], allowed: dict[str, Any], where: str) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key '{key}'")
+        expected = allowed[key]
+        if isinstance(value, bool) and expected in (int, (int, float)):
+            raise ConfigError(f"{where}: '{key}' must be a number, not a boolean")
+        if not isinstance(value, expected):
+            name = expected.__name__ if isinstance(expected, type) else "number"
+            raise ConfigError(f"{where}: '{key}' must be a {_type_name(name)}")
+
+
+def _type_name(name: str) -> str:
+    return {"str": "string", "int": "whole number", "list": "list", "bool": "boolean"}.get(
+        name, name
+    )
+
+
+def _settings(table: Any, path: Path) -> Settings:
+    where = f"{path}: [settings]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    _check_types(table, _SETTINGS_KEYS, where)
+    client_keys = {k: table[k] for k in table if k not in ("db", "workers")}
+    for key in ("max_bytes", "connections_per_host", "max_redirects"):
+        if key in client_keys and client_keys[key] < 1:
+            raise ConfigError(f"{where}: '{key}' must be at least 1")
+    if table.get("workers", 0) < 0:
+        raise ConfigError(f"{where}: 'workers' must be 0 (one per core) or more")
+    return Settings(
+        db=Path(table.get("db", DEFAULT_DB)),
+        workers=table.get("workers", 0),
+        client=ClientSettings(**client_keys),
+    )
+
+
+def _outlet(item: dict[str, Any], where: str) -> Outlet:
+    if isinstance(item.get("id"), str):
+        where = f"{where} ({item['id']})"
+    _check_types(item, _OUTLET_KEYS, where)
+    for key in ("id", "name", "homepage", "language"):
+        if key not in item:
+            raise ConfigError(f"{where}: missing required key '{key}'")
+    outlet_id = item["id"]
+    if not _ID.match(outlet_id):
+        raise ConfigError(f"{where}: 'id' must be lower-case letters, digits, '-' or '_'")
+    homepage = item["homepage"]
+    if urlsplit(homepage).scheme not in ("http", "https") or not urlsplit(homepage).netloc:
+        raise ConfigError(f"{where}: 'homepage' must be an http(s) URL")
+    pattern = item.get("article_pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{where}: 'article_pattern' is not a valid regex: {exc}") from None
+    min_delay = float(item.get("min_delay_s", 2.0))
+    if min_delay < 0:
+        raise ConfigError(f"{where}: 'min_delay_s' must be 0 or more")
+    max_articles = item.get("max_articles", 100)
+    if max_articles < 1:
+        raise ConfigError(f"{where}: 'max_articles' must be at least 1")
+    return Outlet(
+        id=outlet_id,
+        name=item["name"],
+        homepage=homepage,
+        language=item["language"],
+        feeds=_urls(item.get("feeds", []), homepage, f"{where}: 'feeds'"),
+        sitemaps=_urls(item.get("sitemaps", []), homepage, f"{where}: 'sitemaps'"),
+        sections=_sections(item.get("sections", []), homepage, where),
+        article_pattern=pattern,
+        min_delay_s=min_delay,
+        max_articles=max_articles,
+    )
+
+
+def _urls(values: list[Any], homepage: str, where: str) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} must be a list of URLs")
+        out.append(urljoin(homepage, value.strip()))
+    return tuple(out)
+
+
+def _sections(values: list[Any], homepage: str, where: str) -> tuple[Section, ...]:
+    out = []
+    for index, value in enumerate(values):
+        here = f"{where}: sections[{index}]"
+        if isinstance(value, str):
+            value = {"url": value}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{here}: must be a URL or a table {{url = ..., pages = N}}")
+        _check_types(value, {"url": str, "pages": int}, here)
+        if "url" not in value:
+            raise ConfigError(f"{here}: missing required key 'url'")
+        pages = value.get("pages", 1)
+        if pages < 1:
+            raise ConfigError(f"{here}: 'pages' must be at least 1")
+        out.append(Section(urljoin(homepage, value["url"]), pages))
+    return tuple(out)

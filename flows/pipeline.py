@@ -1,0 +1,181 @@
+"""One outlet's pass: discover → drop known URLs → fetch politely → extract → store.
+
+Plain async code over typed records; flows/ingest.py wraps it in Prefect. Nothing here raises
+for an outlet's own trouble (dead host, bad feed, 500s): that ends up in the OutletReport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from extractors.article import ExtractJob, article_id, extract, make_pool
+from extractors.http import HTML_TYPES, PoliteClient
+from extractors.records import Article, Candidate, ExtractionFailure, Outlet, OutletReport
+from flows.discovery import discover
+from storage.db import Batch, OutletRow, Store, UrlAlias
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+class Progress(Protocol):
+    def outlet_started(self, outlet: Outlet) -> None: ...
+    def articles_planned(self, outlet: Outlet, count: int) -> None: ...
+    def article_done(self, outlet: Outlet) -> None: ...
+    def outlet_finished(self, report: OutletReport) -> None: ...
+
+
+class NoProgress:
+    def outlet_started(self, outlet: Outlet) -> None:
+        pass
+
+    def articles_planned(self, outlet: Outlet, count: int) -> None:
+        pass
+
+    def article_done(self, outlet: Outlet) -> None:
+        pass
+
+    def outlet_finished(self, report: OutletReport) -> None:
+        pass
+
+
+class Extractor:
+    """Extraction in worker processes, started on first use and shared by all outlets."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: Executor | None = None
+
+    async def __call__(self, job: ExtractJob) -> Article | ExtractionFailure:
+        if self._pool is None:
+            self._pool = make_pool(self.workers)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, extract, job)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    client: PoliteClient
+    store: Store
+    extract: Callable[[ExtractJob], Awaitable[Article | ExtractionFailure]]
+    progress: Progress = field(default_factory=NoProgress)
+
+
+async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
+    report = OutletReport(ctx.run_id, outlet.id, outlet.name, started_at=datetime.now(UTC))
+    ctx.progress.outlet_started(outlet)
+    ctx.client.set_min_delay(outlet.homepage, outlet.min_delay_s)
+    remembered = await asyncio.to_thread(ctx.store.sources, outlet.id)
+    found = await discover(outlet, ctx.client, remembered)
+    report.discovered = len(found.candidates)
+    errors = list(found.errors)
+
+    known = await asyncio.to_thread(ctx.store.known_urls, [c.url for c in found.candidates])
+    fresh = [c for c in found.candidates if c.url not in known]
+    report.skipped = len(found.candidates) - len(fresh)
+    # Newest first, so a capped pass takes what matters now; the rest waits for the next pass.
+    fresh.sort(key=lambda c: c.published_at or c.modified_at or _EPOCH, reverse=True)
+    fresh = fresh[: outlet.max_articles]
+    ctx.progress.articles_planned(outlet, len(fresh))
+
+    articles, failures = await _fetch_and_extract(outlet, fresh, ctx)
+    report.fetched = len(articles) + sum(1 for f in failures if f.fetched)
+    report.failed = len(failures)
+    errors += [f"{f.url}: {f.reason}" for f in failures]
+
+    articles, aliases = await _drop_known_canonicals(articles, ctx.store)
+    report.skipped += len(aliases)
+
+    if found.usable_sources == 0 and found.errors:
+        report.status, report.error = "failed", found.errors[0]
+    elif fresh and not articles and not aliases and failures:
+        report.status, report.error = "failed", errors[0]
+    elif errors:
+        report.status, report.error = "partial", f"{len(errors)} problem(s); first: {errors[0]}"
+    report.finished_at = datetime.now(UTC)
+
+    batch = Batch(
+        run_id=ctx.run_id,
+        outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
+        articles=articles,
+        aliases=aliases,
+        fetches=ctx.client.drain_log(outlet.id),
+        reports=[report],
+        sources=found.sources,
+    )
+    result = await asyncio.to_thread(ctx.store.write, batch)
+    report.stored = result.stored
+    report.spooled = result.spooled
+    ctx.progress.outlet_finished(report)
+    return report
+
+
+@dataclass(frozen=True)
+class _Failure:
+    url: str
+    reason: str
+    fetched: bool  # the page arrived but held no article
+
+
+async def _fetch_and_extract(
+    outlet: Outlet, candidates: list[Candidate], ctx: RunContext
+) -> tuple[list[Article], list[_Failure]]:
+    async def one(candidate: Candidate) -> Article | _Failure:
+        try:
+            page = await ctx.client.fetch(candidate.url, outlet.id, "article", HTML_TYPES)
+            if not page.ok:
+                return _Failure(candidate.url, page.error or "fetch failed", False)
+            job = ExtractJob(
+                html=page.text or "",
+                url=candidate.url,
+                final_url=page.final_url,
+                outlet_id=outlet.id,
+                homepage=outlet.homepage,
+                fetched_at=page.fetched_at,
+                via=candidate.via,
+                default_language=outlet.language,
+                hint_title=candidate.title,
+                hint_published=candidate.published_at,
+            )
+            outcome = await ctx.extract(job)
+            if isinstance(outcome, ExtractionFailure):
+                return _Failure(outcome.url, outcome.reason, True)
+            return outcome
+        finally:
+            ctx.progress.article_done(outlet)
+
+    results = await asyncio.gather(*(one(c) for c in candidates))
+    articles = [r for r in results if isinstance(r, Article)]
+    failures = [r for r in results if isinstance(r, _Failure)]
+    return articles, failures
+
+
+async def _drop_known_canonicals(
+    articles: list[Article], store: Store
+) -> tuple[list[Article], list[UrlAlias]]:
+    """A page may name as canonical a URL that is already stored (or met twice in this batch):
+    keep one article, and remember the other URLs as aliases so they are not fetched again."""
+    canonicals = [a.canonical_url for a in articles]
+    known = await asyncio.to_thread(store.known_urls, canonicals)
+    kept: list[Article] = []
+    aliases: list[UrlAlias] = []
+    seen: set[str] = set()
+    for a in articles:
+        if a.canonical_url in known or a.canonical_url in seen:
+            target = article_id(a.canonical_url)
+            for url in {a.url, a.final_url} - {a.canonical_url}:
+                aliases.append(UrlAlias(url, target, a.outlet_id))
+            continue
+        seen.add(a.canonical_url)
+        kept.append(a)
+    return kept, aliases

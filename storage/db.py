@@ -1,0 +1,473 @@
+"""The DuckDB store: the only code that speaks SQL.
+
+DuckDB lets one process hold a file read-write, and then nobody else may even read it. So the
+store never keeps the file open: each read or write opens, works and closes. A write that
+finds the file held by someone else (the duckdb CLI, a notebook, `newsmon sql`) goes to the
+spool instead and is merged by the next writer that gets the lock; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from extractors.records import Article, FetchRecord, OutletReport, SourceState
+from storage.schema import MIGRATIONS
+from storage.spool import Spool
+
+
+class StoreError(Exception):
+    """A storage problem worth one line to the user."""
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class OutletRow:
+    id: str
+    name: str
+    homepage: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class UrlAlias:
+    """Another URL under which an already stored article was met."""
+
+    url: str
+    article_id: str
+    outlet_id: str
+
+
+@dataclass
+class Batch:
+    """Everything one outlet's branch of a run has to write, applied in one transaction."""
+
+    run_id: str
+    outlets: list[OutletRow] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+    aliases: list[UrlAlias] = field(default_factory=list)
+    fetches: list[FetchRecord] = field(default_factory=list)
+    reports: list[OutletReport] = field(default_factory=list)
+    sources: list[SourceState] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    stored: int  # articles that were new to the store
+    spooled: bool  # True when the file was held and the batch waits in the spool
+
+
+@dataclass(frozen=True)
+class LastRun:
+    outlet_id: str
+    finished_at: datetime | None
+    status: str
+    stored: int
+    error: str | None
+    articles: int
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    note: str | None = None
+
+
+_LOCK_MARKERS = ("could not set lock", "conflicting lock", "database is locked")
+_process_lock = threading.Lock()
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return any(marker in str(exc).lower() for marker in _LOCK_MARKERS)
+
+
+class Store:
+    def __init__(self, path: Path | str, lock_wait_s: float = 2.0) -> None:
+        self.path = Path(path)
+        self.spool = Spool(self.path.with_name(self.path.name + ".spool"))
+        self.lock_wait_s = lock_wait_s
+
+    # -- connections ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _connect(
+        self, read_only: bool, wait_s: float | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open, yield, close. Retries briefly while another process holds the lock."""
+        deadline = time.monotonic() + (self.lock_wait_s if wait_s is None else wait_s)
+        delay = 0.05
+        with _process_lock:
+            while True:
+                try:
+                    if not read_only:
+                        self.path.parent.mkdir(parents=True, exist_ok=True)
+                    con = duckdb.connect(str(self.path), read_only=read_only)
+                    break
+                except duckdb.Error as exc:
+                    if not _is_lock_error(exc):
+                        raise StoreError(f"cannot open {self.path}: {_one_line(exc)}") from None
+                    if time.monotonic() >= deadline:
+                        raise StoreLocked(
+                            f"{self.path} is held by another process ({_holder(exc)})"
+                        ) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                yield con
+            finally:
+                con.close()
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+        current = row[0] or 0 if row else 0
+        for number, sql in enumerate(MIGRATIONS, start=1):
+            if number <= current:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?)", [number])
+            con.execute("COMMIT")
+
+    def initialise(self) -> None:
+        """Create or migrate the schema and merge what the spool holds (needs the lock)."""
+        with self._connect(read_only=False) as con:
+            self._migrate(con)
+            self._merge_spool(con)
+
+    # -- writing -------------------------------------------------------------------------
+    def write(self, batch: Batch) -> WriteResult:
+        try:
+            with self._connect(read_only=False) as con:
+                self._migrate(con)
+                self._merge_spool(con)
+                stored = self._apply(con, batch)
+                return WriteResult(stored=stored, spooled=False)
+        except StoreLocked:
+            self.spool.put(batch)
+            return WriteResult(stored=len(batch.articles), spooled=True)
+
+    def merge_spool(self) -> int:
+        """Merge spooled batches now; returns how many were merged (0 if the file is held)."""
+        try:
+            with self._connect(read_only=False) as con:
+                self._migrate(con)
+                return self._merge_spool(con)
+        except StoreLocked:
+            return 0
+
+    def _merge_spool(self, con: duckdb.DuckDBPyConnection) -> int:
+        merged = 0
+        for claimed in self.spool.claim_all():
+            self._apply(con, claimed.batch)
+            claimed.done()
+            merged += 1
+        return merged
+
+    def _apply(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._upsert_outlets(con, batch.outlets)
+            stored = self._insert_articles(con, batch)
+            self._insert_aliases(con, batch)
+            self._insert_fetches(con, batch)
+            self._upsert_reports(con, batch.reports)
+            self._upsert_sources(con, batch.sources)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return stored
+
+    def _upsert_outlets(self, con: duckdb.DuckDBPyConnection, outlets: Sequence[OutletRow]) -> None:
+        now = datetime.now(UTC)
+        for o in outlets:
+            con.execute(
+                """INSERT INTO outlets VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                   homepage = excluded.homepage, language = excluded.language,
+                   updated_at = excluded.updated_at""",
+                [o.id, o.name, o.homepage, o.language, now],
+            )
+
+    def _insert_articles(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
+        unique: dict[str, Article] = {}
+        for a in batch.articles:
+            unique.setdefault(
+                a.id, a
+            )  # one batch must not carry a key twice (DuckDB keeps the first silently)
+        if not unique:
+            return 0
+        rows = [
+            {
+                "id": a.id, "outlet_id": a.outlet_id, "url": a.url, "canonical_url": a.canonical_url,
+                "title": a.title, "authors": a.authors, "published_at": _utc(a.published_at),
+                "date_source": a.date_source, "fetched_at": _utc(a.fetched_at),
+                "language": a.language, "description": a.description, "tags": a.tags,
+                "sitename": a.sitename, "text": a.text, "word_count": a.word_count,
+                "content_hash": a.content_hash, "extractor_version": a.extractor_version,
+                "discovered_via": a.discovered_via, "run_id": batch.run_id,
+            }
+            for a in unique.values()
+        ]  # fmt: skip
+        table = pa.Table.from_pylist(rows, schema=_ARTICLE_SCHEMA)
+        con.register("incoming_articles", table)
+        try:
+            inserted = con.execute(
+                """INSERT INTO articles BY NAME SELECT * FROM incoming_articles
+                   ON CONFLICT DO NOTHING RETURNING outlet_id"""
+            ).fetchall()
+        finally:
+            con.unregister("incoming_articles")
+        per_outlet: dict[str, int] = {}
+        for (outlet_id,) in inserted:
+            per_outlet[outlet_id] = per_outlet.get(outlet_id, 0) + 1
+        # The runs row must say what this write really added, spooled or not.
+        for report in batch.reports:
+            report.stored = per_outlet.get(report.outlet_id, 0)
+        return len(inserted)
+
+    def _insert_aliases(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        aliases: dict[str, UrlAlias] = {}
+        for a in batch.articles:
+            for url in (a.canonical_url, a.url, a.final_url):
+                if url:
+                    aliases.setdefault(url, UrlAlias(url, a.id, a.outlet_id))
+        for alias in batch.aliases:
+            aliases.setdefault(alias.url, alias)
+        if not aliases:
+            return
+        table = pa.Table.from_pylist(
+            [
+                {"url": x.url, "article_id": x.article_id, "outlet_id": x.outlet_id}
+                for x in aliases.values()
+            ]
+        )
+        con.register("incoming_aliases", table)
+        try:
+            # An alias may name an article id that lost to an earlier copy: map it to the stored one.
+            con.execute(
+                """INSERT INTO article_urls
+                   SELECT i.url, i.article_id, i.outlet_id FROM incoming_aliases i
+                   ON CONFLICT DO NOTHING"""
+            )
+        finally:
+            con.unregister("incoming_aliases")
+
+    def _insert_fetches(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        if not batch.fetches:
+            return
+        rows = [
+            {
+                "run_id": batch.run_id, "outlet_id": f.outlet_id, "kind": f.kind, "url": f.url,
+                "final_url": f.final_url, "status": f.status, "bytes": f.bytes,
+                "elapsed_ms": round(f.elapsed_s * 1000, 3), "fetched_at": _utc(f.fetched_at),
+                "error": f.error,
+            }
+            for f in batch.fetches
+        ]  # fmt: skip
+        table = pa.Table.from_pylist(rows, schema=_FETCH_SCHEMA)
+        con.register("incoming_fetches", table)
+        try:
+            con.execute("INSERT INTO fetches BY NAME SELECT * FROM incoming_fetches")
+        finally:
+            con.unregister("incoming_fetches")
+
+    def _upsert_reports(
+        self, con: duckdb.DuckDBPyConnection, reports: Sequence[OutletReport]
+    ) -> None:
+        for r in reports:
+            con.execute(
+                """INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (run_id, outlet_id) DO UPDATE SET
+                   finished_at = excluded.finished_at, discovered = excluded.discovered,
+                   fetched = excluded.fetched, stored = excluded.stored,
+                   skipped = excluded.skipped, failed = excluded.failed,
+                   status = excluded.status, error = excluded.error""",
+                [
+                    r.run_id, r.outlet_id, _utc(r.started_at), _utc(r.finished_at), r.discovered,
+                    r.fetched, r.stored, r.skipped, r.failed, r.status, r.error,
+                ],
+            )  # fmt: skip
+
+    def _upsert_sources(
+        self, con: duckdb.DuckDBPyConnection, sources: Sequence[SourceState]
+    ) -> None:
+        for s in sources:
+            con.execute(
+                """INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (url) DO UPDATE SET outlet_id = excluded.outlet_id,
+                   kind = excluded.kind,
+                   origin = CASE WHEN sources.origin = 'config' THEN 'config' ELSE excluded.origin END,
+                   etag = excluded.etag, last_modified = excluded.last_modified,
+                   body_hash = excluded.body_hash, last_status = excluded.last_status,
+                   last_error = excluded.last_error, last_checked = excluded.last_checked,
+                   last_changed = coalesce(excluded.last_changed, sources.last_changed)""",
+                [
+                    s.url, s.outlet_id, s.kind, s.origin, s.etag, s.last_modified, s.body_hash,
+                    s.last_status, s.last_error, _utc(s.last_checked), _utc(s.last_changed),
+                ],
+            )  # fmt: skip
+
+    # -- reading -------------------------------------------------------------------------
+    def _read(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection] | None:
+        if not self.path.exists():
+            return None
+        return self._connect(read_only=True)
+
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
+        """Which of these URLs (any alias) are already stored, or waiting in the spool."""
+        if not urls:
+            return set()
+        known = self.spool.known_urls() & set(urls)
+        try:
+            reader = self._read()
+            if reader is None:
+                return known
+            with reader as con:
+                if not _has_table(con, "article_urls"):
+                    return known
+                rows = con.execute(
+                    "SELECT url FROM article_urls WHERE url IN (SELECT unnest(?::VARCHAR[]))",
+                    [list(urls)],
+                ).fetchall()
+        except StoreLocked:
+            return known  # can't tell: fetching again is safe, writes are idempotent
+        return known | {r[0] for r in rows}
+
+    def sources(self, outlet_id: str) -> list[SourceState]:
+        try:
+            reader = self._read()
+            if reader is None:
+                return []
+            with reader as con:
+                if not _has_table(con, "sources"):
+                    return []
+                rows = con.execute(
+                    """SELECT url, outlet_id, kind, origin, etag, last_modified, body_hash,
+                              last_status, last_error, last_checked, last_changed
+                       FROM sources WHERE outlet_id = ? ORDER BY kind, url""",
+                    [outlet_id],
+                ).fetchall()
+        except StoreLocked:
+            return []
+        return [SourceState(*row) for row in rows]
+
+    def last_runs(self) -> dict[str, LastRun]:
+        """Each outlet's latest run and its number of stored articles."""
+        reader = self._read()
+        if reader is None:
+            return {}
+        with reader as con:
+            if not _has_table(con, "runs"):
+                return {}
+            rows = con.execute(
+                """WITH last AS (
+                       SELECT * FROM runs
+                       QUALIFY row_number() OVER (PARTITION BY outlet_id ORDER BY started_at DESC) = 1)
+                   SELECT l.outlet_id, l.finished_at, l.status, l.stored, l.error,
+                          (SELECT count(*) FROM articles a WHERE a.outlet_id = l.outlet_id)
+                   FROM last l"""
+            ).fetchall()
+        return {r[0]: LastRun(*r) for r in rows}
+
+    def query(self, sql: str, wait_s: float = 15.0) -> QueryResult:
+        """Run read-only SQL. If a writer holds the file longer than `wait_s`, read a snapshot
+        copy of the last checkpoint instead of failing."""
+        if not self.path.exists():
+            raise StoreError(
+                f"no database at {self.path} (run `newsmon run` or `newsmon demo` first)"
+            )
+        try:
+            with self._connect(read_only=True, wait_s=wait_s) as con:
+                return _run_query(con, sql)
+        except StoreLocked as exc:
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / self.path.name
+                shutil.copyfile(self.path, copy)
+                try:
+                    con = duckdb.connect(str(copy), read_only=True)
+                except duckdb.Error:
+                    raise exc from None
+                try:
+                    result = _run_query(con, sql)
+                finally:
+                    con.close()
+            note = f"{exc}; showing the last checkpointed state"
+            return QueryResult(result.columns, result.rows, note)
+
+
+def _run_query(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        cursor = con.execute(sql)
+    except duckdb.Error as exc:
+        raise StoreError(_one_line(exc)) from None
+    if cursor.description is None:
+        return QueryResult([], [])
+    columns = [d[0] for d in cursor.description]
+    return QueryResult(columns, cursor.fetchall())
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()[0]
+    return bool(row and row[0])
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _holder(exc: BaseException) -> str:
+    text = str(exc)
+    marker = "is held in "
+    if marker in text:
+        return "held by " + text.split(marker, 1)[1].split(".", 1)[0].strip()[:120]
+    return "locked"
+
+
+_TS = pa.timestamp("us", tz="UTC")
+_ARTICLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()), ("outlet_id", pa.string()), ("url", pa.string()),
+        ("canonical_url", pa.string()), ("title", pa.string()), ("authors", pa.list_(pa.string())),
+        ("published_at", _TS), ("date_source", pa.string()), ("fetched_at", _TS),
+        ("language", pa.string()), ("description", pa.string()), ("tags", pa.list_(pa.string())),
+        ("sitename", pa.string()), ("text", pa.string()), ("word_count", pa.int32()),
+        ("content_hash", pa.string()), ("extractor_version", pa.string()),
+        ("discovered_via", pa.string()), ("run_id", pa.string()),
+    ]
+)  # fmt: skip
+_FETCH_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()), ("outlet_id", pa.string()), ("kind", pa.string()),
+        ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
+        ("bytes", pa.int64()), ("elapsed_ms", pa.float64()), ("fetched_at", _TS),
+        ("error", pa.string()),
+    ]
+)  # fmt: skip

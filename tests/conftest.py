@@ -1,0 +1,43 @@
+"""Shared fixtures: loopback sites, temporary stores, and Prefect in a throwaway home."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from flows.demo.server import Site, SiteServer  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    """Start loopback sites: `site = serve(Site(...))` or `serve(site_a, site_b)`."""
+    servers: list[SiteServer] = []
+
+    def start(*sites: Site) -> SiteServer:
+        server = SiteServer(list(sites))
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Prefect flows in tests run against a temporary local server in a throwaway home."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    with prefect_test_harness(server_startup_timeout=60):
+        yield home
