@@ -53,6 +53,7 @@ class ExtractJob:
     default_language: str | None = None
     hint_title: str | None = None
     hint_published: datetime | None = None
+    hint_author: str | None = None
 
 
 def extract(job: ExtractJob) -> Article | ExtractionFailure:
@@ -90,7 +91,7 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         url=job.url,
         canonical_url=canonical,
         title=_clean_title(doc.title, doc.sitename) or job.hint_title,
-        authors=_authors(doc.author, tree),
+        authors=_authors(doc.author, tree) or _split(job.hint_author),
         published_at=published_at,
         date_source=date_source,
         fetched_at=job.fetched_at,
@@ -108,11 +109,17 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
 
 
 def _without_leading_title(text: str, title: str | None) -> str:
-    """trafilatura keeps an <h1> inside the article container; the title has its own column."""
-    if title:
-        first, _, rest = text.partition("\n")
-        if rest and normalize_text(first) == normalize_text(title):
-            return rest.lstrip()
+    """Drop the headline and whatever precedes it (slogans, breadcrumbs, kickers) when the
+    headline is among the first lines: trafilatura keeps an <h1> inside the article container,
+    and the title has its own column."""
+    if not title:
+        return text
+    wanted = normalize_text(title)
+    lines = text.split("\n")
+    for index, line in enumerate(lines[:6]):
+        if normalize_text(line) == wanted:
+            rest = "\n".join(lines[index + 1 :]).lstrip()
+            return rest or text
     return text
 
 
@@ -262,11 +269,45 @@ def _clean_title(title: str | None, sitename: str | None) -> str | None:
 
 
 def _authors(value: str | None, tree: lxml.html.HtmlElement) -> list[str]:
+    """trafilatura's byline, spelled as the page spells it (trafilatura title-cases names)."""
     names = _split(value)
-    if names:
-        return names
-    meta = tree.xpath('//meta[@name="author"]/@content')
-    return _split(str(meta[0])) if meta else []
+    if not names:
+        meta = tree.xpath('//meta[@name="author"]/@content')
+        return _split(str(meta[0])) if meta else []
+    raw = [
+        str(v) for v in tree.xpath('//meta[@name="author"]/@content | //*[@rel="author"]//text()')
+    ]
+    raw += _jsonld_authors(tree)
+    spelled = {normalize_text(r): " ".join(r.split()) for r in raw if r.strip()}
+    page_text: str | None = None
+    out = []
+    for name in names:
+        found = spelled.get(normalize_text(name))
+        if found is None:
+            page_text = page_text if page_text is not None else tree.text_content()
+            # trafilatura folds punctuation too ("commonspace.eu" -> "Commonspace Eu").
+            words = [re.escape(w) for w in normalize_text(name).split()]
+            match = re.search(r"\b" + r"\W{1,3}".join(words) + r"\b", page_text, re.I)
+            found = " ".join(match.group(0).split()) if match else name
+        out.append(found)
+    return out
+
+
+def _jsonld_authors(tree: lxml.html.HtmlElement) -> list[str]:
+    names: list[str] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content(), strict=False)
+        except ValueError:
+            continue
+        for node in _walk_jsonld(data):
+            authors = node.get("author")
+            for author in authors if isinstance(authors, list) else [authors]:
+                if isinstance(author, dict) and isinstance(author.get("name"), str):
+                    names.append(author["name"])
+                elif isinstance(author, str):
+                    names.append(author)
+    return names
 
 
 def _split(value: str | list[str] | None) -> list[str]:

@@ -55,6 +55,7 @@ class Entry:
     title: str | None = None
     published_at: datetime | None = None
     modified_at: datetime | None = None  # a sitemap's lastmod: good for ordering, not a date
+    author: str | None = None
 
 
 @dataclass
@@ -83,7 +84,10 @@ def parse_feed(body: bytes | str, base_url: str) -> list[Entry]:
             continue
         raw_date = item.get("published") or item.get("updated") or item.get("created")
         parsed_date = item.get("published_parsed") or item.get("updated_parsed")
-        entries.append(Entry(url, _clean(item.get("title")), _feed_date(raw_date, parsed_date)))
+        date = _feed_date(raw_date, parsed_date)
+        entries.append(
+            Entry(url, _clean(item.get("title")), date, author=_clean(item.get("author")))
+        )
     return entries
 
 
@@ -111,7 +115,11 @@ def _parse_json_feed(raw: bytes, base_url: str) -> list[Entry]:
             date = parse_datetime(
                 str(item.get("date_published") or item.get("date_modified") or "")
             )
-            entries.append(Entry(url, _clean(item.get("title")), date))
+            authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+            names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+            entries.append(
+                Entry(url, _clean(item.get("title")), date, author="; ".join(names) or None)
+            )
     return entries
 
 

@@ -87,6 +87,7 @@ class Candidate:
     title: str | None = None
     published_at: datetime | None = None
     modified_at: datetime | None = None
+    author: str | None = None
 
 
 @dataclass

@@ -207,6 +207,12 @@ def demo(
     db: Annotated[Path, typer.Option("--db", help="DuckDB file for the demo.")] = Path(
         "data/demo.duckdb"
     ),
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", help="First of three loopback ports (fixed, so reruns see the same URLs)."
+        ),
+    ] = 8701,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:
     """Run the real pipeline against recorded snapshots of three outlets served on loopback."""
@@ -214,7 +220,14 @@ def demo(
     from storage.db import Store
 
     manifest = load_manifest()
-    with SiteServer(demo_sites()) as server, tempfile.TemporaryDirectory() as tmp:
+    server = SiteServer(demo_sites(), ports=[port + i for i in range(len(manifest))])
+    try:
+        server.start()
+    except OSError as exc:
+        raise fail(
+            f"cannot serve the demo on 127.0.0.1:{port}-{port + len(manifest) - 1}: {exc.strerror or exc} (use --port)"
+        ) from None
+    with server, tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "demo.toml"
         config_path.write_text(demo_config(server, manifest), encoding="utf-8")
         for site in server.sites:
@@ -223,14 +236,19 @@ def demo(
         assert cfg is not None
         summary = _run_flow(cfg, db, None, verbose)
     result = Store(db).query(
-        """SELECT outlet_id, strftime(published_at, '%Y-%m-%d %H:%M') || ' UTC' AS published,
-                  date_source, title, array_to_string(authors, ', ') AS authors, language, word_count
+        """SELECT outlet_id, strftime(published_at, '%Y-%m-%d %H:%M') AS "published (UTC)",
+                  date_source, array_to_string(authors, ', ') AS authors, language AS lang,
+                  word_count AS words, title
            FROM articles ORDER BY outlet_id, published_at"""
     )
-    table = Table(*result.columns, title=f"Articles in {db}")
-    for row in result.rows:
-        table.add_row(*[_cell(v) for v in row])
-    out.print(table)
+    out.print(f"\n[bold]{len(result.rows)} articles in {db}[/]", highlight=False)
+    for outlet_id, published, source, authors, lang, words, title in result.rows:
+        out.print(
+            f"[cyan]{outlet_id}[/]  {published} UTC ({source})  {lang}  {words} words",
+            highlight=False,
+        )
+        out.print(f"  [bold]{title}[/] — {authors or 'no byline'}", highlight=False)
+    out.print(f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"')
     if summary.all_failed:
         raise typer.Exit(1)
 

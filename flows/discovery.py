@@ -246,7 +246,14 @@ def _candidates(outlet: Outlet, entries: list[tuple[Entry, str, str]]) -> list[C
         if current is None:
             title = entry.title if via != "section" else None  # anchor text is no headline
             by_url[entry.url] = Candidate(
-                entry.url, outlet.id, via, source, title, entry.published_at, entry.modified_at
+                entry.url,
+                outlet.id,
+                via,
+                source,
+                title,
+                entry.published_at,
+                entry.modified_at,
+                entry.author,
             )
             continue
         if _VIA_RANK[via] < _VIA_RANK[current.via]:
@@ -256,4 +263,5 @@ def _candidates(outlet: Outlet, entries: list[tuple[Entry, str, str]]) -> list[C
         if entry.published_at and (not current.published_at or via == "feed"):
             current.published_at = entry.published_at
         current.modified_at = current.modified_at or entry.modified_at
+        current.author = current.author or entry.author
     return list(by_url.values())

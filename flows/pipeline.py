@@ -146,6 +146,7 @@ async def _fetch_and_extract(
                 default_language=outlet.language,
                 hint_title=candidate.title,
                 hint_published=candidate.published_at,
+                hint_author=candidate.author,
             )
             outcome = await ctx.extract(job)
             if isinstance(outcome, ExtractionFailure):

@@ -64,8 +64,8 @@ class Site:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+    def start(self, port: int = 0) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -90,19 +90,27 @@ class Site:
 class SiteServer:
     """Several sites at once, rewriting each one's origin in all of them."""
 
-    def __init__(self, sites: list[Site]) -> None:
+    def __init__(self, sites: list[Site], ports: list[int] | None = None) -> None:
         self.sites = sites
+        self.ports = ports or [0] * len(sites)
+        self._started = False
 
     def __enter__(self) -> SiteServer:
-        self.start()
+        if not self._started:
+            self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self) -> None:
-        for site in self.sites:
-            site.start()
+        try:
+            for site, port in zip(self.sites, self.ports, strict=True):
+                site.start(port)
+        except OSError:
+            self.stop()
+            raise
+        self._started = True
         rewrites: list[tuple[bytes, bytes]] = []
         for site in self.sites:
             real = site.real_origin.encode()

@@ -1,0 +1,191 @@
+"""The DuckDB store: schema, idempotent batched writes, and another process holding the file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from extractors.records import SourceState
+from storage.db import Batch, OutletRow, Store
+from tests.factories import make_article, make_fetch, make_report
+
+ROOT = Path(__file__).parents[1]
+
+
+def batch(run_id: str, *urls: str, outlet: str = "x") -> Batch:
+    return Batch(
+        run_id=run_id,
+        outlets=[OutletRow(outlet, outlet.upper(), "http://127.0.0.1/", "en")],
+        articles=[make_article(u, outlet) for u in urls],
+        fetches=[make_fetch(u, outlet) for u in urls],
+        reports=[make_report(run_id, outlet)],
+    )
+
+
+def count(db: Path, sql: str) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+@contextmanager
+def held_by_other_process(db: Path, seconds: float = 60) -> Iterator[subprocess.Popen]:
+    """Another process (like an analyst's duckdb CLI) opens the file read-write and sits on it."""
+    code = textwrap.dedent(
+        f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(db)!r})
+        print("locked", flush=True)
+        time.sleep({seconds})
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_schema_is_created_with_public_columns(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    Store(db).initialise()
+    con = duckdb.connect(str(db), read_only=True)
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'articles'"
+        ).fetchall()
+    }
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    con.close()
+    assert {"outlets", "articles", "fetches", "runs", "sources", "article_urls"} <= tables
+    assert {
+        "id", "outlet_id", "url", "canonical_url", "title", "authors", "published_at",
+        "date_source", "fetched_at", "language", "text", "word_count", "content_hash",
+        "extractor_version",
+    } <= cols  # fmt: skip
+    Store(db).initialise()  # migrating an up-to-date file is a no-op
+    assert count(db, "SELECT count(*) FROM schema_version") == 1
+
+
+def test_writes_are_idempotent_and_counted(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    store = Store(db)
+    first = store.write(batch("r1", "http://h/a", "http://h/b", "http://h/a"))
+    assert (first.stored, first.spooled) == (2, False)
+    again = store.write(batch("r2", "http://h/a", "http://h/b"))
+    assert again.stored == 0
+    assert count(db, "SELECT count(*) FROM articles") == 2
+    assert count(db, "SELECT stored FROM runs WHERE run_id = 'r1'") == 2
+    assert count(db, "SELECT stored FROM runs WHERE run_id = 'r2'") == 0
+    assert count(db, "SELECT count(*) FROM fetches") == 5
+    assert store.known_urls(["http://h/a", "http://h/c"]) == {"http://h/a"}
+
+
+def test_published_at_keeps_the_instant(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    Store(db).write(batch("r1", "http://h/a"))
+    got = Store(db).query("SELECT published_at FROM articles").rows[0][0]
+    assert got == datetime(2025, 7, 5, 6, 30, tzinfo=UTC)
+
+
+def test_sources_state_round_trip(tmp_path: Path) -> None:
+    store = Store(tmp_path / "n.duckdb")
+    state = SourceState("http://h/feed", "x", "feed", "discovered", etag='"e1"', body_hash="abc")
+    store.write(Batch("r1", sources=[state]))
+    (got,) = store.sources("x")
+    assert (got.url, got.kind, got.origin, got.etag, got.body_hash) == (
+        "http://h/feed", "feed", "discovered", '"e1"', "abc",
+    )  # fmt: skip
+    # A source once configured stays 'config' even if later met by discovery.
+    store.write(Batch("r2", sources=[SourceState("http://h/feed", "x", "feed", "config")]))
+    store.write(Batch("r3", sources=[SourceState("http://h/feed", "x", "feed", "discovered")]))
+    assert store.sources("x")[0].origin == "config"
+
+
+def test_held_file_spools_and_merges_without_loss(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    store = Store(db, lock_wait_s=0.2)
+    store.write(batch("r0", "http://h/old"))
+    with held_by_other_process(db):
+        result = store.write(batch("r1", "http://h/new1", "http://h/new2"))
+        assert result.spooled
+        assert len(store.spool.pending()) == 1
+        # URLs waiting in the spool count as known, so the next pass does not fetch them again.
+        assert store.known_urls(["http://h/new1", "http://h/x"]) == {"http://h/new1"}
+    assert store.merge_spool() == 1
+    assert store.spool.pending() == []
+    assert count(db, "SELECT count(*) FROM articles") == 3
+    assert count(db, "SELECT stored FROM runs WHERE run_id = 'r1'") == 2
+
+
+def test_query_while_another_process_writes_falls_back_to_snapshot(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    Store(db).write(batch("r0", "http://h/a"))
+    with held_by_other_process(db):
+        started = time.monotonic()
+        result = Store(db).query("SELECT count(*) FROM articles", wait_s=0.5)
+        assert time.monotonic() - started < 10
+    assert result.rows == [(1,)]
+    assert result.note and "held by another process" in result.note
+
+
+def test_query_errors_are_one_line(tmp_path: Path) -> None:
+    from storage.db import StoreError
+
+    db = tmp_path / "n.duckdb"
+    Store(db).initialise()
+    try:
+        Store(db).query("SELECT * FROM no_such_table")
+    except StoreError as exc:
+        assert "no_such_table" in str(exc) and "\n" not in str(exc)
+    else:
+        raise AssertionError("expected StoreError")
+    try:
+        Store(tmp_path / "absent.duckdb").query("SELECT 1")
+    except StoreError as exc:
+        assert "no database" in str(exc)
+    else:
+        raise AssertionError("expected StoreError")
+
+
+def test_read_only_query_cannot_write(tmp_path: Path) -> None:
+    from storage.db import StoreError
+
+    db = tmp_path / "n.duckdb"
+    Store(db).write(batch("r0", "http://h/a"))
+    try:
+        Store(db).query("DELETE FROM articles")
+    except StoreError as exc:
+        assert "read-only" in str(exc).lower()
+    else:
+        raise AssertionError("expected StoreError")
+    assert count(db, "SELECT count(*) FROM articles") == 1
+
+
+def test_orphaned_spool_claim_is_taken_back(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    store = Store(db)
+    path = store.spool.put(batch("r1", "http://h/a"))
+    # A merger that died mid-merge leaves a claimed file named after its (now dead) pid.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    orphan = path.with_name(f"{path.stem}.claimed-{dead.stdout.strip()}")
+    path.rename(orphan)
+    assert store.merge_spool() == 1
+    assert count(db, "SELECT count(*) FROM articles") == 1
