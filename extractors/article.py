@@ -82,6 +82,8 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
     words = len(text.split())
     if words < MIN_WORDS:
         return ExtractionFailure(job.url, f"text too short for an article ({words} words)")
+    if _letter_share(text) < 0.6:
+        return ExtractionFailure(job.url, "text is not prose (mostly symbols or binary)")
     canonical = _page_canonical(tree, job) or canonicalize(job.final_url) or job.url
     published_at, date_source = _publication_date(tree, job, doc.date)
     language = detect_language(f"{doc.title or ''}\n{text}") or _declared_language(tree)
@@ -106,6 +108,11 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         discovered_via=job.via,
         final_url=job.final_url,
     )
+
+
+def _letter_share(text: str) -> float:
+    sample = "".join(text[:5000].split())
+    return sum(ch.isalpha() for ch in sample) / len(sample) if sample else 0.0
 
 
 def _without_leading_title(text: str, title: str | None) -> str:

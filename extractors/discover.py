@@ -69,11 +69,15 @@ def parse_feed(body: bytes | str, base_url: str) -> list[Entry]:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     if raw.lstrip()[:1] in (b"{", b"["):
         return _parse_json_feed(raw, base_url)
+    if not raw.strip():
+        raise DiscoveryError("not a feed: empty document")
     parsed = feedparser.parse(raw, sanitize_html=False, resolve_relative_uris=False)
-    if not parsed.version and not parsed.entries:
+    if not parsed.entries and (not parsed.get("version") or parsed.get("bozo")):
+        # A truncated download parses as a feed version with no entries: that is no empty feed.
         reason = parsed.get("bozo_exception")
         detail = f": {' '.join(str(reason).split())[:120]}" if reason else ""
-        raise DiscoveryError(f"not a feed{detail}")
+        kind = "malformed feed" if parsed.get("version") else "not a feed"
+        raise DiscoveryError(f"{kind}{detail}")
     entries = []
     for item in parsed.entries:
         link = item.get("link") or _first_alternate(item)
@@ -193,13 +197,19 @@ def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
     return content
 
 
+_NEWS_ONLY = {"title", "publication_date"}  # image:title and video:* must not leak in
+
+
 def _child_texts(node: lxml.etree._Element) -> dict[str, str]:
     """Local-name → text for a <url>/<sitemap> element, descending into news:news."""
     values: dict[str, str] = {}
     for child in node.iter():
         if child is node or not isinstance(child.tag, str):
             continue
-        name = lxml.etree.QName(child).localname
+        qname = lxml.etree.QName(child)
+        name = qname.localname
+        if name in _NEWS_ONLY and "sitemap-news" not in (qname.namespace or ""):
+            continue
         if child.text and child.text.strip() and name not in values:
             values[name] = child.text.strip()
     return values
@@ -278,9 +288,14 @@ def feed_links(html: str, base_url: str) -> list[str]:
         kind = (link.get("type") or "").lower().strip()
         if "alternate" in rel and kind in FEED_LINK_TYPES and link.get("href"):
             url = canonicalize(link.get("href"), base)
-            # WordPress announces comment feeds too; they list comments, not articles.
-            if url and url not in found and "/comments/" not in url:
-                found.append(url)
+            title = (link.get("title") or "").lower()
+            # WordPress announces comment feeds (they list comments, not articles) and its REST
+            # API as application/json (not a JSON Feed).
+            if not url or url in found or "/comments/" in url or "comments" in title:
+                continue
+            if "/wp-json/" in url or "/oembed" in url:
+                continue
+            found.append(url)
     return found
 
 

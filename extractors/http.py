@@ -64,8 +64,7 @@ class _Host:
     dead: str | None = None  # why the host is unreachable this run
 
 
-class FetchError(Exception):
-    """An HTTP outcome the caller should record as a failure (one line)."""
+ROBOTS_BLOCKED = "blocked by robots.txt"
 
 
 class PoliteClient:
@@ -156,7 +155,7 @@ class PoliteClient:
         """GET `url` politely. Never raises for network or HTTP trouble."""
         host = self._host(url)
         if host.dead is None and not await self.allowed(url, outlet_id):
-            page = _failed(url, "blocked by robots.txt")
+            page = _failed(url, ROBOTS_BLOCKED)
             self._record(outlet_id, kind, page)
             return page
         return await self._fetch(url, outlet_id, kind, frozenset(accept), validators)
@@ -180,17 +179,16 @@ class PoliteClient:
             async with host.semaphore:
                 await self._pace(host)
                 page, retry_after = await self._attempt(url, accept, validators)
+            if retry_after and retry_after > s.max_retry_after_s:
+                page.error = f"{page.error}; Retry-After {retry_after:.0f}s exceeds limit"
+                retry_after = None
             self._record(outlet_id, kind, page)
-            retryable = retry_after is not None
-            if not retryable or attempt >= s.retries:
+            if retry_after is None or attempt >= s.retries:
                 if page.status is None and page.error and page.error.startswith("cannot connect"):
                     host.dead = page.error
                 return page
             delay = s.backoff_base_s * (2**attempt) * (0.5 + random.random())
-            if retry_after and retry_after > 0:
-                if retry_after > s.max_retry_after_s:
-                    page.error = f"{page.error}; Retry-After {retry_after:.0f}s exceeds limit"
-                    return page
+            if retry_after > 0:
                 delay = max(delay, retry_after)
             attempt += 1
             await asyncio.sleep(delay)
@@ -255,8 +253,17 @@ class PoliteClient:
         except httpx.TooManyRedirects:
             page.error = f"more than {s.max_redirects} redirects"
             return _done(page, started), None
+        except httpx.ConnectTimeout:
+            page.error = "cannot connect: connection timed out"
+            return _done(page, started), 0.0
         except httpx.TimeoutException as exc:
             page.error = f"timeout ({type(exc).__name__})"
+            return _done(page, started), 0.0
+        except httpx.RemoteProtocolError:
+            page.error = "connection closed by the server without a complete response"
+            return _done(page, started), 0.0
+        except httpx.ReadError:
+            page.error = "connection reset by the server"
             return _done(page, started), 0.0
         except httpx.ConnectError as exc:
             page.error = f"cannot connect: {_one_line(exc)}"

@@ -17,7 +17,8 @@ _NON_ARTICLE_SEGMENTS = {
 }  # fmt: skip
 _ASSET = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|css|js|pdf|zip|mp[34]|xml|json|txt|ico)$", re.I)
 _SLUG = re.compile(r"[\w%]+(?:-[\w%]+){2,}")
-_NUMERIC_ID = re.compile(r"(?:^|[/_-])\d{4,}(?:[/_.-]|$)")
+_PAGE_EXTENSION = re.compile(r"\.(?:html?|shtml|php|aspx?)$", re.I)
+_DATE_SEGMENT = re.compile(r"^(?:19|20)\d\d$|^[01]?\d$|^[0-3]?\d$")
 
 
 def canonicalize(url: str, base: str | None = None) -> str | None:
@@ -32,7 +33,9 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     try:
-        normalized = courlan.normalize_url(url, strict=True)
+        # Non-strict: drop trackers (utm_*, fbclid, ...) but keep parameters that name the page
+        # (?newsid=, ?ELEMENT_ID=, ?start=): strict mode would merge distinct articles.
+        normalized = courlan.normalize_url(url, strict=False)
     except (ValueError, AttributeError):
         return None
     parts = urlsplit(normalized)
@@ -84,8 +87,24 @@ def looks_like_article(url: str) -> bool:
         return False
     if courlan.is_navigation_page(url) or courlan.is_not_crawlable(url):
         return False
-    last = segments[-1]
-    return bool(_SLUG.fullmatch(last) or _NUMERIC_ID.search(path) or len(last) >= 40)
+    last = _PAGE_EXTENSION.sub("", segments[-1])
+    if all(_DATE_SEGMENT.match(s) for s in segments):
+        return False  # /2024/05/17/ is a date archive
+    dated = any(re.fullmatch(r"(?:19|20)\d\d", s) for s in segments[:-1])
+    if dated and re.search(r"[^\W\d]", last):
+        return True  # /2024/05/17/some-slug: a dated permalink
+    return bool(_SLUG.fullmatch(last) or _has_numeric_id(segments) or len(last) >= 40)
+
+
+def _has_numeric_id(segments: list[str]) -> bool:
+    """An id of 5+ digits, or 4+ digits inside a slug-like segment (not a bare year)."""
+    for segment in segments:
+        stem = _PAGE_EXTENSION.sub("", segment)
+        if re.fullmatch(r"\d{5,}", stem):
+            return True
+        if re.search(r"\d{4,}", stem) and re.search(r"[^\d]", stem):
+            return True
+    return False
 
 
 def is_article_url(url: str, pattern: re.Pattern[str] | None) -> bool:

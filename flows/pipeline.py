@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from extractors.article import ExtractJob, article_id, extract, make_pool
-from extractors.http import HTML_TYPES, PoliteClient
+from extractors.http import HTML_TYPES, ROBOTS_BLOCKED, PoliteClient
 from extractors.records import Article, Candidate, ExtractionFailure, Outlet, OutletReport
 from flows.discovery import discover
 from storage.db import Batch, OutletRow, Store, UrlAlias
@@ -89,6 +89,10 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     ctx.progress.articles_planned(outlet, len(fresh))
 
     articles, failures = await _fetch_and_extract(outlet, fresh, ctx)
+    # robots.txt saying no is the site's wish, not a failure.
+    blocked = [f for f in failures if f.reason == ROBOTS_BLOCKED]
+    failures = [f for f in failures if f.reason != ROBOTS_BLOCKED]
+    report.skipped += len(blocked)
     report.fetched = len(articles) + sum(1 for f in failures if f.fetched)
     report.failed = len(failures)
     errors += [f"{f.url}: {f.reason}" for f in failures]

@@ -31,7 +31,8 @@ def test_shipped_config_is_valid_and_multilingual() -> None:
 def test_relative_sources_resolve_against_homepage(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        OUTLET + 'feeds = ["/feed/"]\nsections = [{ url = "/news?page=0", pages = 3 }]\nmin_delay_s = 0\n',
+        OUTLET
+        + 'feeds = ["/feed/"]\nsections = [{ url = "/news?page=0", pages = 3 }]\nmin_delay_s = 0\n',
     )
     outlet = load(path).outlets[0]
     assert outlet.feeds == ("http://127.0.0.1:8000/feed/",)

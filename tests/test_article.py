@@ -1,0 +1,179 @@
+"""Extraction on the recorded outlet pages (real platform chrome around the seed texts)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from extractors.article import ExtractJob, content_hash, detect_language, extract
+from extractors.records import Article, ExtractionFailure
+from flows.demo.server import DEMO_DIR, load_manifest
+
+MANIFEST = load_manifest()
+CASES = [(o, a) for o in MANIFEST for a in o.articles]
+
+
+def job_for(outlet, article, **kw) -> ExtractJob:  # noqa: ANN001
+    html = (DEMO_DIR / "site" / outlet.id / article["file"]).read_text(encoding="utf-8")
+    url = outlet.origin + article["path"]
+    fields = dict(
+        html=html, url=url, final_url=url, outlet_id=outlet.id, homepage=outlet.origin + "/",
+        fetched_at=datetime.now(UTC), via="feed", default_language=outlet.language,
+    )  # fmt: skip
+    fields.update(kw)
+    return ExtractJob(**fields)
+
+
+@pytest.fixture(scope="module")
+def extracted() -> dict[str, Article]:
+    out = {}
+    for outlet, article in CASES:
+        result = extract(job_for(outlet, article))
+        assert isinstance(result, Article), f"{article['path']}: {result}"
+        out[article["path"]] = result
+    return out
+
+
+def ids(case: tuple) -> str:
+    return case[1]["path"].strip("/").split("/")[-1][:40]
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_text_is_the_article_alone(case: tuple, extracted: dict[str, Article]) -> None:
+    _, article = case
+    got = extracted[article["path"]]
+    # The first sentence opens the text (an editor's one-line intro may precede it).
+    assert article["first_sentence"] in "\n".join(got.text.split("\n")[:2])
+    assert article["last_sentence"] in got.text
+    leaked = [s for s in article["chrome_snippets"] if s in got.text]
+    assert leaked == []
+    assert article["title"] not in got.text.split("\n")[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_metadata(case: tuple, extracted: dict[str, Article]) -> None:
+    outlet, article = case
+    got = extracted[article["path"]]
+    assert got.title == article["title"]
+    assert got.language == article["language"]
+    assert got.canonical_url == outlet.origin + article["path"]
+    assert got.content_hash == content_hash(got.text)
+    assert got.word_count == len(got.text.split()) > 300
+    if article["date_in_page"] == "visible-only":
+        # The page shows a date without time; without a feed hint only the day is known.
+        assert got.date_source == "htmldate"
+        assert got.published_at is not None
+        assert got.published_at.date() == date.fromisoformat(article["published_at"])
+    else:
+        assert got.date_source == article["date_in_page"]
+        expected = datetime.fromisoformat(article["published_at"])
+        assert got.published_at == expected
+        assert got.published_at.utcoffset() == expected.utcoffset()  # the page's own zone is kept
+    if article["authors"] and "dc:creator" not in str(article.get("authors")):
+        page_has_byline = article["authors"] != ["commonspace.eu"]
+        if page_has_byline:
+            assert got.authors == article["authors"]
+
+
+def test_feed_date_and_author_fill_what_the_page_lacks() -> None:
+    outlet, article = next((o, a) for o, a in CASES if a["date_in_page"] == "visible-only")
+    hint = datetime(2024, 11, 14, 18, 10, tzinfo=UTC)
+    got = extract(job_for(outlet, article, hint_published=hint, hint_author="commonspace.eu"))
+    assert isinstance(got, Article)
+    assert (got.published_at, got.date_source) == (hint, "feed")
+    assert got.authors == ["commonspace.eu"]
+
+
+def test_page_date_beats_feed_date() -> None:
+    outlet, article = CASES[0]
+    hint = datetime(2020, 1, 1, tzinfo=UTC)
+    got = extract(job_for(outlet, article, hint_published=hint))
+    assert isinstance(got, Article) and got.date_source == "jsonld"
+
+
+def page(body: str, head: str = "") -> str:
+    return f"<html lang='en'><head><title>T</title>{head}</head><body><article><h1>A headline here</h1>{body}</article></body></html>"
+
+
+LONG = "".join(
+    f"<p>Paragraph {i}: the delegation from Baku met officials in Moscow to discuss transit, "
+    "energy and the status of the diaspora, according to people familiar with the talks.</p>"
+    for i in range(8)
+)
+
+
+def simple_job(html: str, **kw) -> ExtractJob:  # noqa: ANN003
+    fields = dict(
+        html=html, url="https://ex.org/news/a-b-c", final_url="https://ex.org/news/a-b-c",
+        outlet_id="ex", homepage="https://ex.org/", fetched_at=datetime.now(UTC), via="feed",
+    )  # fmt: skip
+    fields.update(kw)
+    return ExtractJob(**fields)
+
+
+def test_future_and_ancient_dates_are_rejected() -> None:
+    future = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    got = extract(
+        simple_job(page(LONG, f'<meta property="article:published_time" content="{future}">'))
+    )
+    assert isinstance(got, Article) and got.date_source != "meta"
+    got = extract(
+        simple_job(
+            page(LONG, '<meta property="article:published_time" content="1970-01-01T00:00:00Z">')
+        )
+    )
+    assert isinstance(got, Article) and (got.published_at is None or got.published_at.year >= 1990)
+
+
+def test_offsite_canonical_is_ignored_and_onsite_one_used() -> None:
+    got = extract(simple_job(page(LONG, '<link rel="canonical" href="https://other.com/x-y-z">')))
+    assert isinstance(got, Article) and got.canonical_url == "https://ex.org/news/a-b-c"
+    got = extract(
+        simple_job(page(LONG, '<link rel="canonical" href="/news/a-b-c?utm_source=x#top">'))
+    )
+    assert isinstance(got, Article) and got.canonical_url == "https://ex.org/news/a-b-c"
+    got = extract(
+        simple_job(
+            page(LONG, '<meta property="og:url" content="https://www.ex.org/news/final-slug">')
+        )
+    )
+    assert isinstance(got, Article) and got.canonical_url == "https://www.ex.org/news/final-slug"
+
+
+def test_pages_without_article_are_failures_not_exceptions() -> None:
+    assert isinstance(extract(simple_job(page("<p>Too short.</p>"))), ExtractionFailure)
+    assert isinstance(extract(simple_job("")), ExtractionFailure)
+    garbage = bytes(range(256)).decode("latin-1") * 50
+    assert isinstance(extract(simple_job(garbage)), ExtractionFailure)
+
+
+def test_language_is_detected_not_only_declared() -> None:
+    russian = "".join(
+        f"<p>Абзац {i}: делегация из Баку встретилась в Москве с официальными лицами, чтобы обсудить "
+        "транзит, энергетику и положение диаспоры, сообщают источники.</p>"
+        for i in range(8)
+    )
+    got = extract(simple_job(page(russian), default_language="en"))
+    assert isinstance(got, Article) and got.language == "ru"
+    assert (
+        detect_language(
+            "Azərbaycan və Rusiya arasında münasibətlər son illərdə gərginləşib, Bakı bəyanat yayıb."
+        )
+        == "az"
+    )
+    assert detect_language("short") is None
+
+
+def test_jsonld_graph_datepublished_with_offset() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@context":"https://schema.org","@graph":['
+        '{"@type":"WebPage","datePublished":"2020-01-01T00:00:00+00:00"},'
+        '{"@type":"NewsArticle","datePublished":"2025-07-05T13:15:00+04:00","author":{"name":"Jane Roe"}}]}'
+        "</script>"
+    )
+    got = extract(simple_job(page(LONG, ld)))
+    assert isinstance(got, Article)
+    assert got.published_at == datetime.fromisoformat("2025-07-05T13:15:00+04:00")
+    assert got.published_at.utcoffset() == timedelta(hours=4)
+    assert got.date_source == "jsonld"

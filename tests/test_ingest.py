@@ -1,0 +1,242 @@
+"""The Prefect flow end to end over real loopback sites and a real DuckDB file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
+from flows.ingest import RunSummary, ingest
+from tests.sites import (
+    Response,
+    Site,
+    config_text,
+    demo_page,
+    outlet_toml,
+    rss,
+    sitemap,
+    write_config,
+)
+from tests.test_storage import held_by_other_process
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+def run(config: Path, db: Path) -> RunSummary:
+    return asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def by_outlet(summary: RunSummary) -> dict:
+    return {r.outlet_id: r for r in summary.reports}
+
+
+def test_demo_outlets_end_to_end_and_idempotent(tmp_path: Path) -> None:
+    manifest = load_manifest()
+    db = tmp_path / "demo.duckdb"
+    with SiteServer(demo_sites()) as server:
+        config = write_config(tmp_path / "demo.toml", demo_config(server, manifest))
+        first = run(config, db)
+        assert {r.outlet_id: (r.status, r.stored) for r in first.reports} == {
+            "aze-media": ("ok", 3), "eurasianet": ("ok", 3), "commonspace": ("ok", 3),
+        }  # fmt: skip
+        stored = rows(db, "SELECT title, authors, published_at, text FROM articles")
+        assert len(stored) == 9
+        for title, authors, published_at, text in stored:
+            assert title and authors and published_at is not None
+            for chrome in ("Welcome Back!", "You Might Also Like", "Most popular", "Leave a Reply"):
+                assert chrome not in text
+        expected_titles = {a["title"] for o in manifest for a in o.articles}
+        assert {s[0] for s in stored} == expected_titles
+
+        requests_before = [len(s.requests) for s in server.sites]
+        second = run(config, db)
+        assert all(r.stored == 0 and r.fetched == 0 and r.status == "ok" for r in second.reports)
+        assert sum(r.skipped for r in second.reports) == 9
+        assert rows(db, "SELECT count(*) FROM articles") == [(9,)]
+        # Unchanged feeds and sitemaps answer 304 to conditional requests.
+        statuses = rows(
+            db,
+            f"""SELECT kind, status, count(*) FROM fetches WHERE run_id = '{second.run_id}'
+                GROUP BY ALL ORDER BY ALL""",
+        )
+        assert all(kind != "article" for kind, _, _ in statuses)
+        assert {(kind, status) for kind, status, _ in statuses if kind in ("feed", "sitemap")} == {
+            ("feed", 304), ("sitemap", 304),
+        }  # fmt: skip
+        second_requests = [
+            p for s, n in zip(server.sites, requests_before, strict=True) for p in s.requests[n:]
+        ]
+        assert second_requests
+        article_paths = {a["path"] for o in manifest for a in o.articles}
+        assert [p for p in second_requests if p in article_paths] == []
+
+
+def faulty_site() -> Site:
+    site = Site("https://faulty.example")
+    good = demo_page("aze-media", 1)
+    paths = {
+        "/news/good-article-one": Response(good),
+        "/news/missing-article-here": Response(b"gone", status=404),
+        "/news/server-error-article": Response(b"boom", status=500),
+        "/news/slow-article-times-out": Response(good, delay_s=5),
+        "/news/reset-connection-article": Response(reset=True),
+        "/news/pdf-instead-of-html": Response(b"%PDF-1.4 binary", content_type="application/pdf"),
+        "/news/huge-article-page-here": Response(b"<html>" + b"x" * 2_000_000 + b"</html>"),
+        "/news/binary-served-as-html": Response(bytes(range(256)) * 100),
+        "/news/private-article-robots": Response(good),
+    }
+    site.routes.update(paths)
+    site.routes["/robots.txt"] = Response(
+        b"User-agent: *\nDisallow: /news/private-\n", "text/plain"
+    )
+    site.routes["/rss"] = Response(rss(site.real_origin, list(paths)), "application/rss+xml")
+    return site
+
+
+def test_failures_are_recorded_and_the_rest_is_stored(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    faulty = faulty_site()
+    broken = Site(
+        "https://broken.example", {"/rss": Response(b"<html><body>Not a feed at all</body></html>")}
+    )
+    serve(faulty, broken)
+    config = write_config(
+        tmp_path / "c.toml",
+        config_text(
+            outlet_toml("faulty", faulty, feeds=["/rss"], article_pattern="^/news/"),
+            outlet_toml("broken", broken, feeds=["/rss"]),
+            outlet_toml("dead", "http://dead-outlet.invalid/", feeds=["/rss"]),
+            settings="max_bytes = 1000000\n",
+        ),
+    )
+    db = tmp_path / "f.duckdb"
+    summary = run(config, db)
+    reports = by_outlet(summary)
+    assert (reports["faulty"].status, reports["faulty"].stored) == ("partial", 1)
+    assert reports["faulty"].failed == 7
+    assert reports["broken"].status == "failed" and "not a feed" in reports["broken"].error
+    assert reports["dead"].status == "failed" and "cannot connect" in reports["dead"].error
+    assert not summary.all_failed
+    assert "/news/private-article-robots" not in faulty.requests
+    errors = dict(
+        rows(
+            db,
+            "SELECT regexp_extract(url, '/news/(.*)', 1), error FROM fetches WHERE kind = 'article'",
+        )
+    )
+    assert errors["good-article-one"] is None
+    assert errors["missing-article-here"] == "HTTP 404"
+    assert errors["server-error-article"] == "HTTP 500"
+    assert "timeout" in errors["slow-article-times-out"]
+    assert errors["reset-connection-article"] in (
+        "connection reset by the server",
+        "connection closed by the server without a complete response",
+    )
+    assert errors["pdf-instead-of-html"] == "unsupported content type application/pdf"
+    assert "exceeds limit" in errors["huge-article-page-here"]
+    assert errors["binary-served-as-html"] == "binary content"
+    assert errors["private-article-robots"] == "blocked by robots.txt"
+    assert all("\n" not in (e or "") for e in errors.values())
+    run_rows = rows(
+        db, f"SELECT outlet_id, status FROM runs WHERE run_id = '{summary.run_id}' ORDER BY 1"
+    )
+    assert run_rows == [("broken", "failed"), ("dead", "failed"), ("faulty", "partial")]
+
+
+def test_run_while_another_process_holds_the_database(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    site = Site("https://held.example")
+    site.routes.update(
+        {f"/news/story-number-{i}": Response(demo_page("eurasianet", i)) for i in range(3)}
+    )
+    site.routes["/sitemap.xml"] = Response(
+        sitemap(site.real_origin, [f"/news/story-number-{i}" for i in range(3)]), "application/xml"
+    )
+    serve(site)
+    config = write_config(
+        tmp_path / "c.toml", config_text(outlet_toml("held", site, sitemaps=["/sitemap.xml"]))
+    )
+    db = tmp_path / "h.duckdb"
+    with held_by_other_process(db):
+        summary = run(config, db)
+        (report,) = summary.reports
+        assert report.status == "ok" and report.spooled
+    # The next run merges the spool first (including the sitemap's validators: it answers 304)
+    # and fetches no article again.
+    site.requests.clear()
+    again = run(config, db)
+    assert again.merged_spool == 1
+    assert again.reports[0].fetched == 0
+    assert not [p for p in site.requests if p.startswith("/news/")]
+    assert rows(db, "SELECT count(*) FROM articles") == [(3,)]
+    assert rows(db, f"SELECT stored FROM runs WHERE run_id = '{summary.run_id}'") == [(3,)]
+
+
+def test_homepage_only_outlet_discovers_and_remembers_sources(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    site = Site("https://homeonly.example")
+    paths = [f"/2025/07/0{i + 1}/azerbaijan-russia-story-{i}" for i in range(2)]
+    site.routes.update({p: Response(demo_page("aze-media", i)) for i, p in enumerate(paths)})
+    site.routes["/"] = Response(
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feeds/main.xml">'
+        b'<link rel="alternate" type="application/rss+xml" href="/comments/feed/"></head>'
+        b"<body><a href='/about'>About</a></body></html>"
+    )
+    site.routes["/feeds/main.xml"] = Response(
+        rss(site.real_origin, paths[:1]), "application/rss+xml"
+    )
+    site.routes["/robots.txt"] = Response(
+        f"User-agent: *\nSitemap: {site.real_origin}/maps/all.xml\n".encode(), "text/plain"
+    )
+    site.routes["/maps/all.xml"] = Response(sitemap(site.real_origin, paths), "application/xml")
+    serve(site)
+    config = write_config(tmp_path / "c.toml", config_text(outlet_toml("homeonly", site)))
+    db = tmp_path / "d.duckdb"
+    summary = run(config, db)
+    assert summary.reports[0].stored == 2
+    sources = rows(
+        db, "SELECT kind, origin, regexp_extract(url, '//[^/]+(/.*)', 1) FROM sources ORDER BY 1"
+    )
+    assert sources == [
+        ("feed", "discovered", "/feeds/main.xml"),
+        ("sitemap", "discovered", "/maps/all.xml"),
+    ]
+    site.requests.clear()
+    run(config, db)
+    assert "/" not in site.requests  # remembered: no second discovery
+    assert {"/feeds/main.xml", "/maps/all.xml"} <= set(site.requests)
+
+
+def test_section_pages_with_pagination_and_canonical_variants(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    site = Site("https://sections.example")
+    site.routes["/news/moscow-baku-talks"] = Response(demo_page("commonspace", 0))
+    site.routes["/news/second-page-story"] = Response(demo_page("commonspace", 1))
+    site.routes["/list"] = Response(
+        b"<html><body><a href='/news/moscow-baku-talks?utm_source=x'>One</a>"
+        b"<a href='/news/moscow-baku-talks#comments'>One again</a><a href='/about'>About</a>"
+        b"<a rel='next' href='/list?page=1'>Next</a></body></html>"
+    )
+    site.routes["/list?page=1"] = Response(
+        b"<html><body><a href='/news/second-page-story'>Two</a></body></html>"
+    )
+    serve(site)
+    config = write_config(
+        tmp_path / "c.toml",
+        config_text(
+            outlet_toml("sections", site, article_pattern="^/news/")
+            + 'sections = [{ url = "/list", pages = 2 }]\n'
+        ),
+    )
+    db = tmp_path / "s.duckdb"
+    summary = run(config, db)
+    assert (summary.reports[0].discovered, summary.reports[0].stored) == (2, 2)
+    urls = {u for (u,) in rows(db, "SELECT regexp_extract(url, '//[^/]+(/.*)', 1) FROM articles")}
+    assert urls == {"/news/moscow-baku-talks", "/news/second-page-story"}
