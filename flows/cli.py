@@ -213,6 +213,9 @@ def demo(
             "--port", help="First of three loopback ports (fixed, so reruns see the same URLs)."
         ),
     ] = 8701,
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Take [settings] (user agent, timeouts...) from this file.")
+    ] = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:
     """Run the real pipeline against recorded snapshots of three outlets served on loopback."""
@@ -229,7 +232,9 @@ def demo(
         ) from None
     with server, tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "demo.toml"
-        config_path.write_text(demo_config(server, manifest), encoding="utf-8")
+        user = _config(config, required=False)
+        settings = _settings_toml(user) if user else ""
+        config_path.write_text(settings + demo_config(server, manifest), encoding="utf-8")
         for site in server.sites:
             out.print(f"serving {site.real_origin} at {site.url}", style="dim", highlight=False)
         cfg = _config(config_path)
@@ -251,6 +256,17 @@ def demo(
     out.print(f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"')
     if summary.all_failed:
         raise typer.Exit(1)
+
+
+def _settings_toml(config: Config) -> str:
+    """The user's client settings for the demo run; the demo's outlets and db are its own."""
+    import dataclasses
+    import json as _json
+
+    client = dataclasses.asdict(config.settings.client)
+    lines = ["[settings]", f"workers = {config.settings.workers}"]
+    lines += [f"{key} = {_json.dumps(value)}" for key, value in client.items()]
+    return "\n".join(lines) + "\n\n"
 
 
 def main() -> None:
