@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,12 +19,14 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
+from extractors.article_text import normalize_text
 from extractors.discover import parse_datetime
+from extractors.fingerprint import fingerprint
 from extractors.records import Article, ExtractionFailure
-from extractors.urls import canonicalize, same_site
+from extractors.urls import canonicalize, same_site, url_key
 
 EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
-MIN_WORDS = 30
+MIN_WORDS = 25  # snippet pages (a lead and "...") still count: they join their story
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "opinionnewsarticle",
@@ -38,7 +39,6 @@ _DATE_META = (
     "parsely-pub-date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
 )  # fmt: skip
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         extractor_version=EXTRACTOR_VERSION,
         discovered_via=job.via,
         final_url=job.final_url,
+        fingerprint=fingerprint(text),
     )
 
 
@@ -131,13 +132,8 @@ def _without_leading_title(text: str, title: str | None) -> str:
 
 
 def article_id(canonical_url: str) -> str:
-    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
-
-
-def normalize_text(text: str) -> str:
-    """Case, punctuation, typographic variants and whitespace folded: what 'same text' means."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_PUNCT.sub(" ", folded).split())
+    """Stable id of an article: the hash of its URL key, so URL variants share it."""
+    return hashlib.sha256(url_key(canonical_url).encode("utf-8")).hexdigest()[:20]
 
 
 def content_hash(text: str) -> str:

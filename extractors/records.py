@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from extractors.fingerprint import Fingerprint
+
 
 @dataclass(frozen=True)
 class Section:
@@ -132,6 +134,7 @@ class Article:
     extractor_version: str
     discovered_via: str
     final_url: str = ""
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)

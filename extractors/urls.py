@@ -111,3 +111,34 @@ def is_article_url(url: str, pattern: re.Pattern[str] | None) -> bool:
     if pattern is not None:
         return pattern.search(path_and_query(url)) is not None
     return looks_like_article(url)
+
+
+_AMP_QUERY = re.compile(r"^(?:amp|outputtype|output|format)=(?:1|amp|true)?$", re.I)
+_HOST_PREFIX = re.compile(r"^(?:www\d?|m|mobile|amp)\.")
+
+
+def url_key(url: str) -> str:
+    """The identity of a page across its URL variants: scheme, `www.`/`m.`/`amp.` hosts,
+    AMP paths and parameters, trailing slashes, tracking parameters and fragments all fold.
+
+    Two URLs with the same key are the same article; the key is not meant to be fetched.
+    """
+    canonical = canonicalize(url) or url
+    parts = urlsplit(canonical)
+    host = (parts.hostname or "").lower()
+    if not _is_ip_or_local(host):
+        host = _HOST_PREFIX.sub("", host)
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and segments[-1].lower() == "amp":
+        segments = segments[:-1]
+    elif segments and segments[0].lower() == "amp":
+        segments = segments[1:]
+    path = "/" + "/".join(segments)
+    if path.lower().endswith((".amp", ".amp.html")):
+        path = path[: path.lower().rindex(".amp")] + (
+            ".html" if path.lower().endswith(".html") else ""
+        )
+    query = "&".join(p for p in parts.query.split("&") if p and not _AMP_QUERY.match(p))
+    return host + path + (f"?{query}" if query else "")

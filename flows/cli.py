@@ -214,7 +214,10 @@ def demo(
         ),
     ] = 8701,
     config: Annotated[
-        Path, typer.Option("--config", "-c", help="Take [settings] (user agent, timeouts...) from this file.")
+        Path,
+        typer.Option(
+            "--config", "-c", help="Take [settings] (user agent, timeouts...) from this file."
+        ),
     ] = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
 ) -> None:

@@ -24,7 +24,7 @@ from extractors.discover import (
 )
 from extractors.http import FEED_TYPES, HTML_TYPES, PoliteClient
 from extractors.records import Candidate, Outlet, Page, SourceState
-from extractors.urls import canonicalize, is_article_url, origin, same_site
+from extractors.urls import canonicalize, is_article_url, origin, same_site, url_key
 
 MAX_CHILD_SITEMAPS = 5  # newest children of a sitemap index read per run
 _VIA_RANK = {"feed": 0, "sitemap": 1, "section": 2}
@@ -242,10 +242,11 @@ def _candidates(outlet: Outlet, entries: list[tuple[Entry, str, str]]) -> list[C
     for entry, via, source in entries:
         if not same_site(entry.url, outlet.homepage) or not is_article_url(entry.url, pattern):
             continue
-        current = by_url.get(entry.url)
+        key = url_key(entry.url)  # www./m./AMP variants of one page are one candidate
+        current = by_url.get(key)
         if current is None:
             title = entry.title if via != "section" else None  # anchor text is no headline
-            by_url[entry.url] = Candidate(
+            by_url[key] = Candidate(
                 entry.url,
                 outlet.id,
                 via,

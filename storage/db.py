@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,8 +24,10 @@ import duckdb
 import pyarrow as pa
 
 from extractors.records import Article, FetchRecord, OutletReport, SourceState
+from extractors.urls import url_key
 from storage.schema import MIGRATIONS
 from storage.spool import Spool
+from storage.stories import Placement, StoryAssigner
 
 
 class StoreError(Exception):
@@ -184,7 +187,6 @@ class Store:
         try:
             self._upsert_outlets(con, batch.outlets)
             stored = self._insert_articles(con, batch)
-            self._insert_aliases(con, batch)
             self._insert_fetches(con, batch)
             self._upsert_reports(con, batch.reports)
             self._upsert_sources(con, batch.sources)
@@ -206,65 +208,63 @@ class Store:
             )
 
     def _insert_articles(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
+        """Insert the batch's new articles with their story; returns how many rows were added.
+
+        Articles already stored (same id) are left alone, so replaying a batch adds nothing.
+        """
         unique: dict[str, Article] = {}
-        for a in batch.articles:
-            unique.setdefault(
-                a.id, a
-            )  # one batch must not carry a key twice (DuckDB keeps the first silently)
-        if not unique:
-            return 0
-        rows = [
-            {
-                "id": a.id, "outlet_id": a.outlet_id, "url": a.url, "canonical_url": a.canonical_url,
-                "title": a.title, "authors": a.authors, "published_at": _utc(a.published_at),
-                "date_source": a.date_source, "fetched_at": _utc(a.fetched_at),
-                "language": a.language, "description": a.description, "tags": a.tags,
-                "sitename": a.sitename, "text": a.text, "word_count": a.word_count,
-                "content_hash": a.content_hash, "extractor_version": a.extractor_version,
-                "discovered_via": a.discovered_via, "run_id": batch.run_id,
+        for a in sorted(batch.articles, key=lambda a: a.fetched_at):
+            unique.setdefault(a.id, a)  # DuckDB keeps the first of duplicate keys silently
+        existing = set()
+        if unique:
+            existing = {
+                r[0]
+                for r in con.execute(
+                    "SELECT id FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                    [list(unique)],
+                ).fetchall()
             }
-            for a in unique.values()
-        ]  # fmt: skip
-        table = pa.Table.from_pylist(rows, schema=_ARTICLE_SCHEMA)
-        con.register("incoming_articles", table)
-        try:
-            inserted = con.execute(
-                """INSERT INTO articles BY NAME SELECT * FROM incoming_articles
-                   ON CONFLICT DO NOTHING RETURNING outlet_id"""
-            ).fetchall()
-        finally:
-            con.unregister("incoming_articles")
-        per_outlet: dict[str, int] = {}
-        for (outlet_id,) in inserted:
-            per_outlet[outlet_id] = per_outlet.get(outlet_id, 0) + 1
+        assigner = StoryAssigner(con)
+        placements = [assigner.place(a) for a in unique.values() if a.id not in existing]
+        rows = [_article_row(p, batch.run_id) for p in placements if p.alias_of is None]
+        if rows:
+            con.register("incoming_articles", pa.Table.from_pylist(rows, schema=_ARTICLE_SCHEMA))
+            try:
+                con.execute(
+                    "INSERT INTO articles BY NAME SELECT * FROM incoming_articles ON CONFLICT DO NOTHING"
+                )
+            finally:
+                con.unregister("incoming_articles")
+        assigner.index_rows()
+        aliases = [
+            UrlAlias(url, p.alias_of or p.article.id, p.article.outlet_id)
+            for p in placements
+            for url in (p.article.canonical_url, p.article.url, p.article.final_url)
+            if url
+        ]
+        self._insert_aliases(con, aliases + batch.aliases)
+        per_outlet = Counter(row["outlet_id"] for row in rows)
         # The runs row must say what this write really added, spooled or not.
         for report in batch.reports:
             report.stored = per_outlet.get(report.outlet_id, 0)
-        return len(inserted)
+        return len(rows)
 
-    def _insert_aliases(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
-        aliases: dict[str, UrlAlias] = {}
-        for a in batch.articles:
-            for url in (a.canonical_url, a.url, a.final_url):
-                if url:
-                    aliases.setdefault(url, UrlAlias(url, a.id, a.outlet_id))
-        for alias in batch.aliases:
-            aliases.setdefault(alias.url, alias)
-        if not aliases:
+    def _insert_aliases(self, con: duckdb.DuckDBPyConnection, aliases: list[UrlAlias]) -> None:
+        by_key: dict[str, UrlAlias] = {}
+        for alias in aliases:
+            by_key.setdefault(url_key(alias.url), alias)
+        if not by_key:
             return
         table = pa.Table.from_pylist(
             [
-                {"url": x.url, "article_id": x.article_id, "outlet_id": x.outlet_id}
-                for x in aliases.values()
+                {"url_key": key, "article_id": a.article_id, "outlet_id": a.outlet_id}
+                for key, a in by_key.items()
             ]
         )
         con.register("incoming_aliases", table)
         try:
-            # An alias may name an article id that lost to an earlier copy: map it to the stored one.
             con.execute(
-                """INSERT INTO article_urls
-                   SELECT i.url, i.article_id, i.outlet_id FROM incoming_aliases i
-                   ON CONFLICT DO NOTHING"""
+                "INSERT INTO article_urls BY NAME SELECT * FROM incoming_aliases ON CONFLICT DO NOTHING"
             )
         finally:
             con.unregister("incoming_aliases")
@@ -331,24 +331,26 @@ class Store:
         return self._connect(read_only=True)
 
     def known_urls(self, urls: Sequence[str]) -> set[str]:
-        """Which of these URLs (any alias) are already stored, or waiting in the spool."""
+        """Which of these URLs are already stored under any variant of their URL, or are
+        waiting in the spool."""
         if not urls:
             return set()
-        known = self.spool.known_urls() & set(urls)
+        keys = {u: url_key(u) for u in urls}
+        found = self.spool.known_keys() & set(keys.values())
         try:
             reader = self._read()
-            if reader is None:
-                return known
-            with reader as con:
-                if not _has_table(con, "article_urls"):
-                    return known
-                rows = con.execute(
-                    "SELECT url FROM article_urls WHERE url IN (SELECT unnest(?::VARCHAR[]))",
-                    [list(urls)],
-                ).fetchall()
+            if reader is not None:
+                with reader as con:
+                    if _has_table(con, "article_urls"):
+                        rows = con.execute(
+                            """SELECT url_key FROM article_urls
+                               WHERE url_key IN (SELECT unnest(?::VARCHAR[]))""",
+                            [list(set(keys.values()))],
+                        ).fetchall()
+                        found |= {r[0] for r in rows}
         except StoreLocked:
-            return known  # can't tell: fetching again is safe, writes are idempotent
-        return known | {r[0] for r in rows}
+            pass  # can't tell: fetching again is safe, writes are idempotent
+        return {u for u, k in keys.items() if k in found}
 
     def sources(self, outlet_id: str) -> list[SourceState]:
         try:
@@ -412,6 +414,19 @@ class Store:
             return QueryResult(result.columns, result.rows, note)
 
 
+def _article_row(p: Placement, run_id: str) -> dict[str, Any]:
+    a = p.article
+    return {
+        "id": a.id, "outlet_id": a.outlet_id, "url": a.url, "canonical_url": a.canonical_url,
+        "title": a.title, "authors": a.authors, "published_at": _utc(a.published_at),
+        "date_source": a.date_source, "fetched_at": _utc(a.fetched_at), "language": a.language,
+        "description": a.description, "tags": a.tags, "sitename": a.sitename, "text": a.text,
+        "word_count": a.word_count, "content_hash": a.content_hash,
+        "extractor_version": a.extractor_version, "discovered_via": a.discovered_via,
+        "run_id": run_id, "story_id": p.story_id, "duplicate_of": p.duplicate_of,
+    }  # fmt: skip
+
+
 def _run_query(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
     con.execute("SET TimeZone = 'UTC'")
     try:
@@ -460,7 +475,8 @@ _ARTICLE_SCHEMA = pa.schema(
         ("language", pa.string()), ("description", pa.string()), ("tags", pa.list_(pa.string())),
         ("sitename", pa.string()), ("text", pa.string()), ("word_count", pa.int32()),
         ("content_hash", pa.string()), ("extractor_version", pa.string()),
-        ("discovered_via", pa.string()), ("run_id", pa.string()),
+        ("discovered_via", pa.string()), ("run_id", pa.string()), ("story_id", pa.string()),
+        ("duplicate_of", pa.string()),
     ]
 )  # fmt: skip
 _FETCH_SCHEMA = pa.schema(

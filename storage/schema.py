@@ -34,7 +34,7 @@ MIGRATIONS: list[str] = [
         run_id            VARCHAR
     );
     CREATE TABLE article_urls (
-        url         VARCHAR PRIMARY KEY,
+        url_key     VARCHAR PRIMARY KEY,
         article_id  VARCHAR NOT NULL,
         outlet_id   VARCHAR NOT NULL
     );
@@ -77,5 +77,36 @@ MIGRATIONS: list[str] = [
         last_checked  TIMESTAMPTZ,
         last_changed  TIMESTAMPTZ
     );
+    """,
+    # 2: deduplication — stories, exact and near duplicates, a persistent LSH index in DuckDB
+    """
+    ALTER TABLE articles ADD COLUMN story_id VARCHAR;
+    ALTER TABLE articles ADD COLUMN duplicate_of VARCHAR;
+    CREATE INDEX articles_content_hash ON articles (content_hash);
+    CREATE INDEX articles_story ON articles (story_id);
+    CREATE SEQUENCE fingerprint_seq START 1;
+    CREATE TABLE article_fingerprints (
+        seq         INTEGER PRIMARY KEY,
+        article_id  VARCHAR NOT NULL UNIQUE,
+        story_id    VARCHAR NOT NULL,
+        minhash     UINTEGER[] NOT NULL,
+        shingles    INTEGER NOT NULL,
+        lead_count  INTEGER NOT NULL,
+        snippet     BOOLEAN NOT NULL
+    );
+    CREATE TABLE story_bands (key UBIGINT NOT NULL, seq INTEGER NOT NULL);
+    CREATE INDEX story_bands_key ON story_bands (key);
+    CREATE TABLE story_leads (key UBIGINT NOT NULL, seq INTEGER NOT NULL);
+    CREATE INDEX story_leads_key ON story_leads (key);
+    CREATE VIEW stories AS
+        SELECT story_id,
+               min(fetched_at) AS first_seen,
+               min(published_at) AS first_published,
+               arg_min(title, fetched_at) AS title,
+               list(DISTINCT outlet_id ORDER BY outlet_id) AS outlets,
+               count(*) AS copies
+        FROM articles
+        WHERE story_id IS NOT NULL
+        GROUP BY story_id;
     """,
 ]

@@ -32,11 +32,22 @@ def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
         if f.name not in data:
             continue
         value = data[f.name]
-        hint = str(hints.get(f.name))
-        if value is not None and "datetime" in hint and isinstance(value, str):
+        hint = hints.get(f.name)
+        nested = _dataclass_in(hint)
+        if value is not None and nested is not None and isinstance(value, dict):
+            value = from_jsonable(nested, value)
+        elif value is not None and "datetime" in str(hint) and isinstance(value, str):
             value = datetime.fromisoformat(value)
         kwargs[f.name] = value
     return cls(**kwargs)
+
+
+def _dataclass_in(hint: object) -> type | None:
+    candidates = [hint, *typing.get_args(hint)]
+    for candidate in candidates:
+        if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
+            return candidate
+    return None
 
 
 def dumps(payload: dict[str, Any]) -> str:

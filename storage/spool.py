@@ -75,7 +75,10 @@ class Spool:
             if pid != os.getpid() and not _alive(pid):
                 os.replace(path, path.with_name(path.name.split(".claimed-")[0] + ".json"))
 
-    def known_urls(self) -> set[str]:
+    def known_keys(self) -> set[str]:
+        """URL keys of the articles waiting here (see extractors.urls.url_key)."""
+        from extractors.urls import url_key
+
         urls: set[str] = set()
         for path in self.pending():
             try:
@@ -85,7 +88,7 @@ class Spool:
             for article in data.get("articles", []):
                 urls.update(u for u in (article.get("url"), article.get("canonical_url")) if u)
             urls.update(a.get("url") for a in data.get("aliases", []) if a.get("url"))
-        return urls
+        return {url_key(u) for u in urls}
 
 
 def _alive(pid: int) -> bool:
