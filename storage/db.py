@@ -146,6 +146,61 @@ class Store:
             con.execute(sql)
             con.execute("INSERT INTO schema_version VALUES (?)", [number])
             con.execute("COMMIT")
+        if 0 < current < len(MIGRATIONS):
+            # Articles stored before a migration get their fingerprints and stories now.
+            self._rebuild_story_index(con)
+
+    def rebuild_story_index(self) -> int:
+        """Re-create missing fingerprints and LSH rows from the stored texts (and place
+        articles stored before deduplication existed). Returns how many articles it indexed."""
+        with self._connect(read_only=False) as con:
+            self._migrate(con)
+            return self._rebuild_story_index(con)
+
+    def _rebuild_story_index(self, con: duckdb.DuckDBPyConnection) -> int:
+        missing = con.execute(
+            """SELECT count(*) FROM articles a
+               WHERE NOT EXISTS (SELECT 1 FROM article_fingerprints f WHERE f.article_id = a.id)"""
+        ).fetchall()[0][0]
+        if not missing:
+            return 0
+        cursor = con.execute(
+            """SELECT id, outlet_id, url, canonical_url, text, content_hash, fetched_at, story_id
+               FROM articles a
+               WHERE NOT EXISTS (SELECT 1 FROM article_fingerprints f WHERE f.article_id = a.id)
+               ORDER BY fetched_at, id"""
+        )
+        rows = cursor.fetchall()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for start in range(0, len(rows), 1000):
+                assigner = StoryAssigner(con)
+                updates = []
+                for id_, outlet_id, url, canonical, text, chash, fetched_at, story_id in rows[
+                    start : start + 1000
+                ]:
+                    article = _stored_article(
+                        id_, outlet_id, url, canonical, text, chash, fetched_at
+                    )
+                    if story_id is not None:
+                        assigner.keep(article, story_id)
+                        continue
+                    placement = assigner.place(article)
+                    if placement.alias_of is not None:
+                        # Stored before dedup existed: keep the row, put it in the story.
+                        placement.alias_of = None
+                        placement.duplicate_of = placement.story_id
+                    updates.append((placement.story_id, placement.duplicate_of, id_))
+                assigner.index_rows()
+                if updates:
+                    con.executemany(
+                        "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE id = ?", updates
+                    )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return len(rows)
 
     def initialise(self) -> None:
         """Create or migrate the schema and merge what the spool holds (needs the lock)."""
@@ -159,6 +214,8 @@ class Store:
             with self._connect(read_only=False) as con:
                 self._migrate(con)
                 self._merge_spool(con)
+                if _index_incomplete(con):
+                    self._rebuild_story_index(con)
                 stored = self._apply(con, batch)
                 return WriteResult(stored=stored, spooled=False)
         except StoreLocked:
@@ -412,6 +469,25 @@ class Store:
                     con.close()
             note = f"{exc}; showing the last checkpointed state"
             return QueryResult(result.columns, result.rows, note)
+
+
+def _index_incomplete(con: duckdb.DuckDBPyConnection) -> bool:
+    """Cheap check that every article has its fingerprint (the index was not dropped)."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM articles) > (SELECT count(*) FROM article_fingerprints)"
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def _stored_article(
+    id_: str, outlet_id: str, url: str, canonical: str, text: str, chash: str, fetched_at: datetime
+) -> Article:
+    return Article(
+        id=id_, outlet_id=outlet_id, url=url, canonical_url=canonical, title=None, authors=[],
+        published_at=None, date_source=None, fetched_at=fetched_at, language=None,
+        description=None, tags=[], sitename=None, text=text, word_count=len(text.split()),
+        content_hash=chash, extractor_version="", discovered_via="",
+    )  # fmt: skip
 
 
 def _article_row(p: Placement, run_id: str) -> dict[str, Any]:

@@ -68,6 +68,21 @@ class StoryAssigner:
         self._fps.append(fp)
         return placement
 
+    def keep(self, article: Article, story_id: str) -> None:
+        """Index an article whose story is already decided (rebuilding a lost index)."""
+        fp = article.fingerprint or fingerprint(article.text)
+        article.fingerprint = fp
+        index = len(self.placed)
+        for key in fp.band_keys:
+            self._bands[key].append(index)
+        for key in fp.lead_keys:
+            self._leads[key].append(index)
+        self._hashes[article.content_hash].append(index)
+        self.placed.append(
+            Placement(article, story_id, None if story_id == article.id else story_id)
+        )
+        self._fps.append(fp)
+
     def _joined(self, article: Article, story_id: str) -> Placement:
         return Placement(article, story_id, story_id if story_id != article.id else None)
 
