@@ -28,6 +28,7 @@ from extractors.urls import url_key
 from storage.schema import MIGRATIONS
 from storage.spool import Spool
 from storage.stories import Placement, StoryAssigner
+from storage.story_index import StoryIndex
 
 
 class StoreError(Exception):
@@ -103,6 +104,7 @@ class Store:
     def __init__(self, path: Path | str, lock_wait_s: float = 2.0) -> None:
         self.path = Path(path)
         self.spool = Spool(self.path.with_name(self.path.name + ".spool"))
+        self.index_dir = self.path.with_name(self.path.name + ".index")
         self.lock_wait_s = lock_wait_s
 
     # -- connections ---------------------------------------------------------------------
@@ -155,7 +157,10 @@ class Store:
         articles stored before deduplication existed). Returns how many articles it indexed."""
         with self._connect(read_only=False) as con:
             self._migrate(con)
-            return self._rebuild_story_index(con)
+            indexed = self._rebuild_story_index(con)
+            if not indexed:
+                StoryIndex(self.index_dir).rebuild(con)
+            return indexed
 
     def _rebuild_story_index(self, con: duckdb.DuckDBPyConnection) -> int:
         missing = con.execute(
@@ -171,10 +176,11 @@ class Store:
                ORDER BY fetched_at, id"""
         )
         rows = cursor.fetchall()
+        index = self._open_index(con)
         con.execute("BEGIN TRANSACTION")
         try:
             for start in range(0, len(rows), 1000):
-                assigner = StoryAssigner(con)
+                assigner = StoryAssigner(con, index)
                 updates = []
                 for id_, outlet_id, url, canonical, text, chash, fetched_at, story_id in rows[
                     start : start + 1000
@@ -200,7 +206,13 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        index.rebuild(con)
         return len(rows)
+
+    def _open_index(self, con: duckdb.DuckDBPyConnection) -> StoryIndex:
+        index = StoryIndex(self.index_dir)
+        index.open(con)
+        return index
 
     def initialise(self) -> None:
         """Create or migrate the schema and merge what the spool holds (needs the lock)."""
@@ -243,7 +255,7 @@ class Store:
         con.execute("BEGIN TRANSACTION")
         try:
             self._upsert_outlets(con, batch.outlets)
-            stored = self._insert_articles(con, batch)
+            stored, assigner = self._insert_articles(con, batch)
             self._insert_fetches(con, batch)
             self._upsert_reports(con, batch.reports)
             self._upsert_sources(con, batch.sources)
@@ -251,6 +263,7 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        assigner.index.maybe_merge(con)  # only committed fingerprints go into the files
         return stored
 
     def _upsert_outlets(self, con: duckdb.DuckDBPyConnection, outlets: Sequence[OutletRow]) -> None:
@@ -264,7 +277,9 @@ class Store:
                 [o.id, o.name, o.homepage, o.language, now],
             )
 
-    def _insert_articles(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> int:
+    def _insert_articles(
+        self, con: duckdb.DuckDBPyConnection, batch: Batch
+    ) -> tuple[int, StoryAssigner]:
         """Insert the batch's new articles with their story; returns how many rows were added.
 
         Articles already stored (same id) are left alone, so replaying a batch adds nothing.
@@ -281,7 +296,7 @@ class Store:
                     [list(unique)],
                 ).fetchall()
             }
-        assigner = StoryAssigner(con)
+        assigner = StoryAssigner(con, self._open_index(con))
         placements = [assigner.place(a) for a in unique.values() if a.id not in existing]
         rows = [_article_row(p, batch.run_id) for p in placements if p.alias_of is None]
         if rows:
@@ -304,7 +319,7 @@ class Store:
         # The runs row must say what this write really added, spooled or not.
         for report in batch.reports:
             report.stored = per_outlet.get(report.outlet_id, 0)
-        return len(rows)
+        return len(rows), assigner
 
     def _insert_aliases(self, con: duckdb.DuckDBPyConnection, aliases: list[UrlAlias]) -> None:
         by_key: dict[str, UrlAlias] = {}

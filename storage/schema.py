@@ -78,26 +78,24 @@ MIGRATIONS: list[str] = [
         last_changed  TIMESTAMPTZ
     );
     """,
-    # 2: deduplication — stories, exact and near duplicates, a persistent LSH index in DuckDB
+    # 2: deduplication. The LSH index itself is a memory-mapped file next to the database
+    # (storage/story_index.py), derived from article_fingerprints and rebuilt from it.
     """
     ALTER TABLE articles ADD COLUMN story_id VARCHAR;
     ALTER TABLE articles ADD COLUMN duplicate_of VARCHAR;
-    CREATE INDEX articles_content_hash ON articles (content_hash);
-    CREATE INDEX articles_story ON articles (story_id);
     CREATE SEQUENCE fingerprint_seq START 1;
     CREATE TABLE article_fingerprints (
-        seq         INTEGER PRIMARY KEY,
-        article_id  VARCHAR NOT NULL UNIQUE,
-        story_id    VARCHAR NOT NULL,
-        minhash     UINTEGER[] NOT NULL,
-        shingles    INTEGER NOT NULL,
-        lead_count  INTEGER NOT NULL,
-        snippet     BOOLEAN NOT NULL
+        seq          INTEGER PRIMARY KEY,
+        article_id   VARCHAR NOT NULL,
+        outlet_id    VARCHAR NOT NULL,
+        story_id     VARCHAR NOT NULL,
+        content_key  UBIGINT NOT NULL,
+        minhash      UINTEGER[] NOT NULL,
+        shingles     INTEGER NOT NULL,
+        band_keys    UBIGINT[] NOT NULL,
+        lead_keys    UBIGINT[] NOT NULL,
+        snippet      BOOLEAN NOT NULL
     );
-    CREATE TABLE story_bands (key UBIGINT NOT NULL, seq INTEGER NOT NULL);
-    CREATE INDEX story_bands_key ON story_bands (key);
-    CREATE TABLE story_leads (key UBIGINT NOT NULL, seq INTEGER NOT NULL);
-    CREATE INDEX story_leads_key ON story_leads (key);
     CREATE VIEW stories AS
         SELECT story_id,
                min(fetched_at) AS first_seen,
