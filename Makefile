@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast demo lint format bench clean
+.PHONY: install run test test-fast demo lint format bench bench-dedup eval-dedup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test-fast: $(STAMP)
 ## Offline demo: three recorded outlets served on loopback, ingested into data/demo.duckdb
 demo: $(STAMP)
 	$(BIN)/newsmon demo
+
+## Story deduplication: pairwise precision/recall/F1 on tests/dedup_eval (+ ../shared/corpora)
+eval-dedup: $(STAMP)
+	$(BIN)/newsmon eval-dedup --orders 5
+
+## Cost of placing one article at 1k/10k/100k stored articles, and index memory
+bench-dedup: $(STAMP)
+	$(BIN)/python -m benchmarks.dedup_bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,6 +30,7 @@ import pyarrow as pa
 from extractors.article import article_id, content_hash
 from extractors.fingerprint import fingerprint
 from storage.db import Store
+from storage.story_index import StoryIndex, content_key
 
 RESULTS = Path(__file__).parent / "results"
 VOCAB = [f"w{i}" for i in range(20000)]
@@ -73,39 +74,20 @@ def build(db: Path, start: int, stop: int) -> None:
             fps = pa.table(
                 {
                     "seq": pa.array(seqs, pa.int32()), "article_id": ids, "story_id": ids,
+                    "outlet_id": [f"o{s % 50}" for s, *_ in rows],
+                    "content_key": pa.array([content_key(content_hash(t)) for _, _, t, _ in rows], pa.uint64()),
                     "minhash": pa.array([fp.minhash for *_, fp in rows], pa.list_(pa.uint32())),
                     "shingles": pa.array([fp.shingles for *_, fp in rows], pa.int32()),
-                    "lead_count": pa.array([len(fp.lead_keys) for *_, fp in rows], pa.int32()),
+                    "band_keys": pa.array([fp.band_keys for *_, fp in rows], pa.list_(pa.uint64())),
+                    "lead_keys": pa.array([fp.lead_keys for *_, fp in rows], pa.list_(pa.uint64())),
                     "snippet": [fp.snippet for *_, fp in rows],
                 }
             )  # fmt: skip
-            bands = pa.table(
-                {
-                    "key": pa.array([k for *_, fp in rows for k in fp.band_keys], pa.uint64()),
-                    "seq": pa.array(
-                        [q for q, (*_, fp) in zip(seqs, rows, strict=True) for _ in fp.band_keys],
-                        pa.int32(),
-                    ),
-                }
-            )
-            leads = pa.table(
-                {
-                    "key": pa.array([k for *_, fp in rows for k in fp.lead_keys], pa.uint64()),
-                    "seq": pa.array(
-                        [q for q, (*_, fp) in zip(seqs, rows, strict=True) for _ in fp.lead_keys],
-                        pa.int32(),
-                    ),
-                }
-            )
-            for name, table in (
-                ("articles", articles),
-                ("article_fingerprints", fps),
-                ("story_bands", bands),
-                ("story_leads", leads),
-            ):
+            for name, table in (("articles", articles), ("article_fingerprints", fps)):
                 con.register("t", table)
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM t")
                 con.unregister("t")
+    StoryIndex(db.with_name(db.name + ".index")).rebuild(con)
     # DuckDB sequences cannot be advanced: recreate it past the bulk-loaded rows.
     con.execute(f"DROP SEQUENCE fingerprint_seq; CREATE SEQUENCE fingerprint_seq START {stop + 1}")
     con.close()
@@ -118,6 +100,10 @@ def probe(db: str, size: int, probes: int) -> dict:
 
     rng = random.Random(7)
     con = duckdb.connect(db)
+    index = StoryIndex(Path(db + ".index"))
+    started = time.perf_counter()
+    index.open(con)
+    open_ms = (time.perf_counter() - started) * 1000
     timings, joined = [], 0
     epoch = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(probes):
@@ -135,7 +121,7 @@ def probe(db: str, size: int, probes: int) -> dict:
             extractor_version="bench", discovered_via="feed", fingerprint=fingerprint(text),
         )  # fmt: skip
         started = time.perf_counter()
-        placement = StoryAssigner(con).place(a)
+        placement = StoryAssigner(con, index).place(a)
         timings.append(time.perf_counter() - started)
         joined += placement.story_id != a.id
     con.close()
@@ -145,7 +131,8 @@ def probe(db: str, size: int, probes: int) -> dict:
         "size": size, "probes": probes, "median_ms": statistics.median(timings) * 1000,
         "p90_ms": sorted(timings)[int(0.9 * len(timings))] * 1000, "joined": joined,
         "expected_joins": (probes + 1) // 2, "peak_rss_mb": round(peak, 1),
-        "db_mb": round(os.path.getsize(db) / 1e6, 1),
+        "db_mb": round(os.path.getsize(db) / 1e6, 1), "index_open_ms": round(open_ms, 1),
+        "index_files_mb": round(sum(f.stat().st_size for f in Path(db + ".index").iterdir()) / 1e6, 1),
     }  # fmt: skip
 
 
@@ -178,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{size:>8} stored: place one article median {result['median_ms']:.2f} ms "
                 f"(p90 {result['p90_ms']:.2f}), joined {result['joined']}/{result['expected_joins']} copies, "
-                f"peak RSS {result['peak_rss_mb']} MB, db {result['db_mb']} MB",
+                f"peak RSS {result['peak_rss_mb']} MB, index files {result['index_files_mb']} MB "
+                f"(opened in {result['index_open_ms']} ms), db {result['db_mb']} MB",
                 flush=True,
             )
     base, top = results[0], results[-1]

@@ -261,6 +261,21 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command("eval-dedup")
+def eval_dedup(
+    corpora: Annotated[
+        Path | None,
+        typer.Option("--corpora", help="Shared corpora folder (default ../shared/corpora)."),
+    ] = None,
+    orders: Annotated[int, typer.Option("--orders", help="Evaluate this many ingest orders.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="First shuffle seed.")] = 0,
+) -> None:
+    """Pairwise precision, recall and F1 of story deduplication on the labelled set."""
+    from flows.evaluate_dedup import main as evaluate
+
+    raise typer.Exit(evaluate(corpora, seed=seed, orders=orders))
+
+
 def _settings_toml(config: Config) -> str:
     """The user's client settings for the demo run; the demo's outlets and db are its own."""
     import dataclasses

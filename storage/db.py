@@ -298,6 +298,7 @@ class Store:
             }
         assigner = StoryAssigner(con, self._open_index(con))
         placements = [assigner.place(a) for a in unique.values() if a.id not in existing]
+        placements = [assigner.resolve(p) for p in placements]
         rows = [_article_row(p, batch.run_id) for p in placements if p.alias_of is None]
         if rows:
             con.register("incoming_articles", pa.Table.from_pylist(rows, schema=_ARTICLE_SCHEMA))

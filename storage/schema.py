@@ -96,6 +96,10 @@ MIGRATIONS: list[str] = [
         lead_keys    UBIGINT[] NOT NULL,
         snippet      BOOLEAN NOT NULL
     );
+    CREATE TABLE story_merges (
+        old_story   VARCHAR PRIMARY KEY,
+        new_story   VARCHAR NOT NULL
+    );
     CREATE VIEW stories AS
         SELECT story_id,
                min(fetched_at) AS first_seen,

@@ -40,16 +40,54 @@ class StoryAssigner:
     def place(self, article: Article) -> Placement:
         fp = article.fingerprint or fingerprint(article.text)
         article.fingerprint = fp
+        leads = self._known(fp.lead_keys)
         placement = (
             self._exact(article)
             or self._near(article, fp)
-            or self._snippet(article, fp)
+            or self._snippet(article, fp, leads)
             or Placement(article, article.id, None)
         )
         if placement.alias_of is None:
+            self._adopt_snippets(placement.story_id, article, leads)
             self._remember(article, placement.story_id, fp)
         self.placed.append(placement)
         return placement
+
+    def resolve(self, placement: Placement) -> Placement:
+        """The placement with its story as it stands after any merges in this write."""
+        story = self.index.resolve(placement.story_id)
+        if story != placement.story_id:
+            placement.story_id = story
+            placement.duplicate_of = story if story != placement.article.id else None
+        return placement
+
+    def _adopt_snippets(
+        self, story_id: str, article: Article, leads: list[tuple[Known, int]]
+    ) -> None:
+        """A snippet that arrived before any copy it could recognise started a story of its own.
+        When an article it was cut from arrives later but joins another copy's story, the
+        snippet's story is merged into that one."""
+        for known, n in leads:
+            orphan = known.story_id
+            if (
+                known.snippet
+                and orphan == known.article_id  # the snippet started its story
+                and orphan != story_id
+                and known.article_id != article.id
+                and snippet_joins(known.lead_count, n)
+            ):
+                self.con.execute(
+                    "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE story_id = ?",
+                    [story_id, story_id, orphan],
+                )
+                self.con.execute(
+                    "UPDATE article_fingerprints SET story_id = ? WHERE story_id = ?",
+                    [story_id, orphan],
+                )
+                self.con.execute(
+                    "INSERT OR REPLACE INTO story_merges VALUES (?, ?)", [orphan, story_id]
+                )
+                self.index.redirect(orphan, story_id)
 
     def keep(self, article: Article, story_id: str) -> None:
         """Index an article whose story is already decided (rebuilding lost fingerprints)."""
@@ -77,9 +115,8 @@ class StoryAssigner:
         return Placement(article, story_id, story_id if story_id != article.id else None)
 
     def _known(self, keys: list[int]) -> list[tuple[Known, int]]:
-        hits = self.index.lookup(keys)
         out = []
-        for seq, n in hits.most_common(MAX_CANDIDATES):
+        for seq, n in self.index.lookup(keys, MAX_CANDIDATES):
             known = self.index.known(seq)
             if known is not None:
                 out.append((known, n))
@@ -107,10 +144,12 @@ class StoryAssigner:
                 best = (score, known.story_id)
         return self._joined(article, best[1]) if best else None
 
-    def _snippet(self, article: Article, fp: Fingerprint) -> Placement | None:
+    def _snippet(
+        self, article: Article, fp: Fingerprint, leads: list[tuple[Known, int]]
+    ) -> Placement | None:
         """A snippet joins the article it was cut from; an article joins its earlier snippet."""
         best: tuple[int, str] | None = None
-        for known, n in self._known(fp.lead_keys):
+        for known, n in leads:
             if known.article_id == article.id:
                 continue
             joins = (fp.snippet and snippet_joins(len(fp.lead_keys), n)) or (
@@ -129,7 +168,7 @@ class StoryAssigner:
                 "seq": pa.array([k.seq for k, _, _ in self._pending], pa.int32()),
                 "article_id": [k.article_id for k, _, _ in self._pending],
                 "outlet_id": [k.outlet_id for k, _, _ in self._pending],
-                "story_id": [k.story_id for k, _, _ in self._pending],
+                "story_id": [self.index.resolve(k.story_id) for k, _, _ in self._pending],
                 "content_key": pa.array([c for _, _, c in self._pending], pa.uint64()),
                 "minhash": pa.array(
                     [fp.minhash for _, fp, _ in self._pending], pa.list_(pa.uint32())

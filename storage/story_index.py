@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,9 @@ import pyarrow.compute as pc
 from extractors.fingerprint import NUM_PERM
 
 MERGE_AT = 2000  # delta fingerprints before they are merged into the sorted files
-HOT_KEY = 2000  # a key shared by more stored articles than this says nothing: skipped
+# A key shared by very many articles (a stock phrase in leads, a story copied hundreds of
+# times) contributes only its earliest holders, so a lookup's cost has a bound.
+PER_KEY = 256
 ROW = np.dtype(
     [
         ("seq", "<i4"), ("id", "S20"), ("story", "S20"), ("outlet", "S64"),
@@ -67,8 +69,10 @@ class StoryIndex:
         self._keys = np.empty(0, np.uint64)
         self._key_seqs = np.empty(0, np.int32)
         self._rows = np.empty(0, ROW)
+        self._row_seqs = np.empty(0, np.int32)
         self._delta_keys: dict[int, list[int]] = defaultdict(list)
         self._delta_rows: dict[int, Known] = {}
+        self._merged: dict[str, str] = {}  # story merged away -> story it went into
 
     # -- opening -----------------------------------------------------------------------
     def open(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -76,6 +80,7 @@ class StoryIndex:
         if not self._load(con):
             self.rebuild(con)
         self._load_delta(con)
+        self._merged = dict(con.execute("SELECT old_story, new_story FROM story_merges").fetchall())
 
     def _load(self, con: duckdb.DuckDBPyConnection) -> bool:
         meta_path = self.directory / "meta.json"
@@ -84,6 +89,7 @@ class StoryIndex:
             keys = np.load(self.directory / "keys.npy", mmap_mode="r")
             key_seqs = np.load(self.directory / "key_seqs.npy", mmap_mode="r")
             rows = np.load(self.directory / "rows.npy", mmap_mode="r")
+            row_seqs = np.load(self.directory / "row_seqs.npy", mmap_mode="r")
         except (OSError, ValueError):
             return False
         watermark = int(meta.get("watermark", -1))
@@ -93,6 +99,7 @@ class StoryIndex:
         if meta.get("version") != 1 or len(rows) != expected or len(keys) != len(key_seqs):
             return False
         self.watermark, self._keys, self._key_seqs, self._rows = watermark, keys, key_seqs, rows
+        self._row_seqs = row_seqs
         return True
 
     def _load_delta(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -120,27 +127,56 @@ class StoryIndex:
             )  # fmt: skip
 
     # -- reading -------------------------------------------------------------------------
-    def lookup(self, keys: list[int]) -> Counter:
-        """How many of `keys` each stored fingerprint (by seq) shares."""
-        hits: Counter = Counter()
+    def lookup(self, keys: list[int], limit: int) -> list[tuple[int, int]]:
+        """The `limit` stored fingerprints (seq, shared keys) sharing most of `keys`."""
+        found: list[np.ndarray] = []
         if len(self._keys) and keys:
             query = np.asarray(keys, dtype=np.uint64)
             left = np.searchsorted(self._keys, query, "left")
             right = np.searchsorted(self._keys, query, "right")
-            for lo, hi in zip(left.tolist(), right.tolist(), strict=True):
-                if 0 < hi - lo <= HOT_KEY:
-                    hits.update(self._key_seqs[lo:hi].tolist())
+            found += [
+                self._key_seqs[lo : min(hi, lo + PER_KEY)]
+                for lo, hi in zip(left.tolist(), right.tolist(), strict=True)
+                if hi > lo
+            ]
         for key in keys:
             seqs = self._delta_keys.get(key)
-            if seqs and len(seqs) <= HOT_KEY:
-                hits.update(seqs)
-        return hits
+            if seqs:
+                found.append(np.asarray(seqs[:PER_KEY], np.int32))
+        if not found:
+            return []
+        seqs, counts = np.unique(np.concatenate(found), return_counts=True)
+        if len(seqs) > limit:
+            top = np.argpartition(-counts, limit)[:limit]
+            seqs, counts = seqs[top], counts[top]
+        order = np.lexsort((seqs, -counts))
+        return list(zip(seqs[order].tolist(), counts[order].tolist(), strict=True))
+
+    def resolve(self, story_id: str) -> str:
+        """The story a (possibly merged-away) story id now lives in."""
+        seen = set()
+        while story_id in self._merged and story_id not in seen:
+            seen.add(story_id)
+            story_id = self._merged[story_id]
+        return story_id
+
+    def redirect(self, old_story: str, new_story: str) -> None:
+        self._merged[old_story] = new_story
 
     def known(self, seq: int) -> Known | None:
+        known = self._known(seq)
+        if known is None or known.story_id not in self._merged:
+            return known
+        return Known(
+            known.seq, known.article_id, self.resolve(known.story_id), known.outlet_id,
+            known.minhash, known.shingles, known.lead_count, known.snippet,
+        )  # fmt: skip
+
+    def _known(self, seq: int) -> Known | None:
         if seq in self._delta_rows:
             return self._delta_rows[seq]
-        pos = int(np.searchsorted(self._rows["seq"], seq))
-        if pos >= len(self._rows) or int(self._rows["seq"][pos]) != seq:
+        pos = int(np.searchsorted(self._row_seqs, seq))
+        if pos >= len(self._row_seqs) or int(self._row_seqs[pos]) != seq:
             return None
         row = self._rows[pos]
         return Known(
@@ -163,7 +199,7 @@ class StoryIndex:
 
     def rebuild(self, con: duckdb.DuckDBPyConnection) -> None:
         """Write the files from every committed fingerprint in the table."""
-        table = con.execute(
+        table = con.sql(
             f"SELECT {_COLUMNS} FROM article_fingerprints ORDER BY seq"
         ).to_arrow_table()
         n = table.num_rows
@@ -202,6 +238,7 @@ class StoryIndex:
         self, keys: np.ndarray, key_seqs: np.ndarray, rows: np.ndarray, watermark: int
     ) -> bool:
         self.watermark, self._keys, self._key_seqs, self._rows = watermark, keys, key_seqs, rows
+        self._row_seqs = np.ascontiguousarray(rows["seq"])
         return True
 
     def _write(
@@ -214,6 +251,7 @@ class StoryIndex:
         np.save(fresh / "keys.npy", keys)
         np.save(fresh / "key_seqs.npy", key_seqs)
         np.save(fresh / "rows.npy", rows)
+        np.save(fresh / "row_seqs.npy", np.ascontiguousarray(rows["seq"]))
         (fresh / "meta.json").write_text(
             json.dumps({"version": 1, "watermark": watermark, "rows": len(rows)})
         )

@@ -119,12 +119,6 @@ def test_exact_copies(documents: list[Document]) -> None:
     assert placement.rows == 2  # the same outlet's second URL is an alias, not a row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="order-dependent: a snippet whose only earlier match is a reprint with an edited lead "
-    "starts its own story, and the original arriving later joins the reprint's story by the "
-    "near-duplicate rule without ever adopting the snippet (stories are never merged)",
-)
 def test_snippet_between_edited_reprint_and_original_joins_the_story(
     documents: list[Document],
 ) -> None:
