@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 from extractors.http import ClientSettings
 from extractors.records import Outlet, Section
+from extractors.topics import Rule, RuleError, Term
 
 DEFAULT_CONFIG = Path("newsmon.toml")
 DEFAULT_DB = Path("data/newsmon.duckdb")
@@ -28,10 +30,21 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    channels: tuple[str, ...] = ()  # Apprise URLs; secrets inside: never logged
+    window_hours: float = 48.0  # only items published this recently alert
+    atom: Path | None = None  # Atom feed of alerts written after each pass
+    digest_minutes: float = 0.0  # > 0: one message per channel per period instead of one per alert
+    max_attempts: int = 0  # 0 = keep retrying a failing channel (with backoff) forever
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     settings: Settings
     outlets: tuple[Outlet, ...]
+    rules: tuple[Rule, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 _SETTINGS_KEYS = {
@@ -82,7 +95,94 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
             raise ConfigError(f"{where}: duplicate id '{outlet.id}'")
         seen.add(outlet.id)
         outlets.append(outlet)
-    return Config(path=path, settings=settings, outlets=tuple(outlets))
+    rules_raw = raw.get("rule", [])
+    if not isinstance(rules_raw, list):
+        raise ConfigError(f"{path}: 'rule' must be an array of tables ([[rule]])")
+    rules = tuple(_rule(item, f"{path}: rule[{i}]") for i, item in enumerate(rules_raw))
+    if len({r.id for r in rules}) != len(rules):
+        raise ConfigError(f"{path}: two rules share an id")
+    alerts = _alerts(raw.get("alerts", {}), path)
+    return Config(path=path, settings=settings, outlets=tuple(outlets), rules=rules, alerts=alerts)
+
+
+_RULE_KEYS = {
+    "id": str, "name": str, "match": str, "terms": dict, "min_mentions": (int, dict),
+    "title_weight": (int, float), "threshold": (int, float), "alert": bool,
+}  # fmt: skip
+_ALERT_KEYS = {
+    "channels": list, "window_hours": (int, float), "atom": str, "digest_minutes": (int, float),
+    "max_attempts": int,
+}  # fmt: skip
+
+
+def _rule(item: Any, where: str) -> Rule:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: must be a table")
+    if isinstance(item.get("id"), str):
+        where = f"{where} ({item['id']})"
+    _check_types(item, _RULE_KEYS, where)
+    for key in ("id", "match", "terms"):
+        if key not in item:
+            raise ConfigError(f"{where}: missing required key '{key}'")
+    groups: dict[str, tuple[Term, ...]] = {}
+    for group, by_language in item["terms"].items():
+        here = f"{where}: terms.{group}"
+        if isinstance(by_language, list):
+            by_language = {"any": by_language}
+        if not isinstance(by_language, dict):
+            raise ConfigError(f"{here}: must be a table of language = [terms]")
+        terms: list[Term] = []
+        for language, values in by_language.items():
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ConfigError(f"{here}.{language}: must be a list of strings")
+            try:
+                terms += [Term.parse(v) for v in values]
+            except RuleError as exc:
+                raise ConfigError(f"{here}.{language}: {exc}") from None
+        unique = {(t.words, t.prefix): t for t in reversed(terms)}  # one term listed in 2 languages
+        groups[group] = tuple(sorted(unique.values(), key=terms.index))
+    minimum = item.get("min_mentions", 2)
+    per_group = minimum if isinstance(minimum, dict) else {}
+    if any(not isinstance(v, int) or isinstance(v, bool) for v in per_group.values()):
+        raise ConfigError(f"{where}: 'min_mentions' table values must be whole numbers")
+    unknown = set(per_group) - set(groups) - {"default"}
+    if unknown:
+        raise ConfigError(
+            f"{where}: 'min_mentions' names unknown term group '{sorted(unknown)[0]}'"
+        )
+    try:
+        return Rule(
+            id=item["id"],
+            name=item.get("name", item["id"]),
+            expression=item["match"],
+            groups=groups,
+            min_mentions=per_group.get("default", 2) if per_group else minimum,
+            group_min_mentions={k: v for k, v in per_group.items() if k != "default"},
+            title_weight=float(item.get("title_weight", 2.0)),
+            threshold=float(item.get("threshold", 0.0)),
+            alert=item.get("alert", True),
+        )
+    except RuleError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _alerts(table: Any, path: Path) -> AlertSettings:
+    where = f"{path}: [alerts]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    _check_types(table, _ALERT_KEYS, where)
+    channels = list(table.get("channels", []))
+    if not all(isinstance(c, str) and "://" in c for c in channels):
+        raise ConfigError(f"{where}: 'channels' must be a list of Apprise URLs (scheme://...)")
+    env = os.environ.get("NEWSMON_NOTIFY", "")
+    channels += [c for c in re.split(r"[\s,]+", env) if c]
+    return AlertSettings(
+        channels=tuple(dict.fromkeys(channels)),
+        window_hours=float(table.get("window_hours", 48.0)),
+        atom=Path(table["atom"]) if table.get("atom") else None,
+        digest_minutes=float(table.get("digest_minutes", 0.0)),
+        max_attempts=table.get("max_attempts", 0),
+    )
 
 
 def _check_types(table: dict[str, Any], allowed: dict[str, Any], where: str) -> None:

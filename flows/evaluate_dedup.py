@@ -778,7 +778,7 @@ def format_details(result: Scores, documents: Sequence[Document], limit: int = 2
                 if diag.exact or diag.near_rule or diag.snippet_rule:
                     lines.append(
                         "      (this pair matches on its own: the split comes from the arrival "
-                        "order; a document joins one story and stories are never merged)"
+                        "order; a document joins one story; only snippet-started stories are merged later)"
                     )
     if not result.merges and not result.splits:
         lines.append(f"[{result.name}] no errors")
