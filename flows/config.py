@@ -36,6 +36,7 @@ class AlertSettings:
     atom: Path | None = None  # Atom feed of alerts written after each pass
     digest_minutes: float = 0.0  # > 0: one message per channel per period instead of one per alert
     max_attempts: int = 0  # 0 = keep retrying a failing channel (with backoff) forever
+    retry_base_s: float = 30.0  # first retry delay; doubles per attempt, at most an hour
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ _RULE_KEYS = {
 }  # fmt: skip
 _ALERT_KEYS = {
     "channels": list, "window_hours": (int, float), "atom": str, "digest_minutes": (int, float),
-    "max_attempts": int,
+    "max_attempts": int, "retry_base_s": (int, float),
 }  # fmt: skip
 
 
@@ -182,6 +183,7 @@ def _alerts(table: Any, path: Path) -> AlertSettings:
         atom=Path(table["atom"]) if table.get("atom") else None,
         digest_minutes=float(table.get("digest_minutes", 0.0)),
         max_attempts=table.get("max_attempts", 0),
+        retry_base_s=float(table.get("retry_base_s", 30.0)),
     )
 
 

@@ -19,6 +19,7 @@ from prefect.cache_policies import NONE
 
 from extractors.http import PoliteClient
 from extractors.records import Outlet, OutletReport
+from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
 from flows.pipeline import Extractor, NoProgress, Progress, RunContext, ingest_outlet
 from storage.db import Batch, OutletRow, Store, StoreError
@@ -32,6 +33,7 @@ class RunSummary:
     run_id: str
     reports: list[OutletReport] = field(default_factory=list)
     merged_spool: int = 0
+    alerts: AlertSummary | None = None
 
     @property
     def all_failed(self) -> bool:
@@ -78,7 +80,7 @@ async def run_outlets(
     progress = _PROGRESS.pop(run_id, None) or NoProgress()
     try:
         async with PoliteClient(config.settings.client) as client:
-            _CONTEXTS[run_id] = RunContext(run_id, client, store, extractor, progress)
+            _CONTEXTS[run_id] = RunContext(run_id, client, store, extractor, progress, config.rules)
             outcomes = await asyncio.gather(
                 *(ingest_outlet_task(o, run_id) for o in outlets), return_exceptions=True
             )
@@ -92,7 +94,20 @@ async def run_outlets(
             summary.reports.append(await _record_crash(store, run_id, outlet, outcome, progress))
     for report in summary.reports:
         logger.info(summary_line(report))
+    if config.rules:
+        summary.alerts = await alerts_task(config, store)
     return summary
+
+
+@task(name="alerts", cache_policy=NONE)
+async def alerts_task(config: Config, store: Store) -> AlertSummary:
+    """New stories matching alerting rules → the outbox → the channels (and the Atom feed)."""
+    result = await asyncio.to_thread(run_alerts, config, store)
+    logger = get_run_logger()
+    logger.info(f"alerts: {result.created} new, {result.sent} delivered, {result.failed} failed")
+    for error in result.errors:
+        logger.warning(f"alerts: {error}")
+    return result
 
 
 async def _record_crash(

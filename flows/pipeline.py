@@ -17,7 +17,9 @@ from typing import Protocol
 from extractors.article import ExtractJob, article_id, extract, make_pool
 from extractors.http import HTML_TYPES, ROBOTS_BLOCKED, PoliteClient
 from extractors.records import Article, Candidate, ExtractionFailure, Outlet, OutletReport
+from extractors.topics import Rule, score
 from flows.discovery import discover
+from storage.alerts import TopicRow
 from storage.db import Batch, OutletRow, Store, UrlAlias
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -69,6 +71,7 @@ class RunContext:
     store: Store
     extract: Callable[[ExtractJob], Awaitable[Article | ExtractionFailure]]
     progress: Progress = field(default_factory=NoProgress)
+    rules: tuple[Rule, ...] = ()
 
 
 async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
@@ -116,12 +119,35 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
         fetches=ctx.client.drain_log(outlet.id),
         reports=[report],
         sources=found.sources,
+        topics=score_topics(articles, ctx.rules),
     )
     result = await asyncio.to_thread(ctx.store.write, batch)
     report.stored = result.stored
     report.spooled = result.spooled
     ctx.progress.outlet_finished(report)
     return report
+
+
+def score_topics(articles: list[Article], rules: tuple[Rule, ...]) -> list[TopicRow]:
+    """Every article against every rule, with the terms that fired (stored even when no match,
+    so SQL can ask for near misses)."""
+    now = datetime.now(UTC)
+    rows = []
+    for article in articles:
+        for rule in rules:
+            match = score(rule, article.title, article.text)
+            rows.append(
+                TopicRow(
+                    article.id,
+                    rule.id,
+                    match.matched,
+                    match.score,
+                    match.terms,
+                    rule.signature(),
+                    now,
+                )
+            )
+    return rows
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ spool instead and is merged by the next writer that gets the lock; nothing is lo
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import tempfile
 import threading
@@ -16,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,10 @@ import pyarrow as pa
 
 from extractors.records import Article, FetchRecord, OutletReport, SourceState
 from extractors.urls import url_key
+from storage import alerts as outbox
+from storage.alerts import Alert, Channel, Delivery, Outcome, TopicRow
 from storage.schema import MIGRATIONS
+from storage.serde import dumps, from_jsonable, to_jsonable
 from storage.spool import Spool
 from storage.stories import Placement, StoryAssigner
 from storage.story_index import StoryIndex
@@ -67,6 +71,7 @@ class Batch:
     fetches: list[FetchRecord] = field(default_factory=list)
     reports: list[OutletReport] = field(default_factory=list)
     sources: list[SourceState] = field(default_factory=list)
+    topics: list[TopicRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,8 @@ class Store:
             if url
         ]
         self._insert_aliases(con, aliases + batch.aliases)
+        inserted = {row["id"] for row in rows}
+        outbox.write_topics(con, [t for t in batch.topics if t.article_id in inserted])
         per_outlet = Counter(row["outlet_id"] for row in rows)
         # The runs row must say what this write really added, spooled or not.
         for report in batch.reports:
@@ -442,6 +449,113 @@ class Store:
         except StoreLocked:
             return []
         return [SourceState(*row) for row in rows]
+
+    # -- topics and alerts ----------------------------------------------------------------
+    def prepare_alerts(
+        self,
+        rule_ids: Sequence[str],
+        window: timedelta,
+        channels: Sequence[Channel],
+        claim: Sequence[Channel] | None = None,
+        stale: timedelta = timedelta(minutes=10),
+    ) -> tuple[list[Alert], list[Delivery]]:
+        """Create the alerts new matches call for and claim the deliveries due now."""
+        now = datetime.now(UTC)
+        with self._connect(read_only=False) as con:
+            self._migrate(con)
+            self._merge_spool(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                self._apply_saved_outcomes(con)
+                created = outbox.create_alerts(con, rule_ids, window, channels, now)
+                due = outbox.claim_due(con, channels if claim is None else claim, now, stale)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return created, due
+
+    def record_outcomes(
+        self, outcomes: Sequence[Outcome], retry_base: timedelta, max_attempts: int
+    ) -> None:
+        """Delivery results. If the file stays held, they wait in a side file so a sent alert is
+        never taken for unsent."""
+        try:
+            with self._connect(read_only=False, wait_s=60) as con:
+                con.execute("BEGIN TRANSACTION")
+                outbox.record_outcomes(con, outcomes, retry_base, max_attempts)
+                con.execute("COMMIT")
+        except StoreLocked:
+            with self._outcomes_file.open("a", encoding="utf-8") as f:
+                for o in outcomes:
+                    f.write(
+                        dumps(
+                            {
+                                **to_jsonable(o),
+                                "retry_s": retry_base.total_seconds(),
+                                "max": max_attempts,
+                            }
+                        )
+                        + "\n"
+                    )
+
+    @property
+    def _outcomes_file(self) -> Path:
+        return self.path.with_name(self.path.name + ".outcomes.jsonl")
+
+    def _apply_saved_outcomes(self, con: duckdb.DuckDBPyConnection) -> None:
+        path = self._outcomes_file
+        if not path.exists():
+            return
+        for line in path.read_text(encoding="utf-8").splitlines():
+            data = json.loads(line)
+            retry, limit = timedelta(seconds=data.pop("retry_s")), data.pop("max")
+            outbox.record_outcomes(con, [from_jsonable(Outcome, data)], retry, limit)
+        path.unlink()
+
+    def last_sent(self, channel: str) -> datetime | None:
+        with self._connect(read_only=True) as con:
+            return outbox.last_sent(con, channel)
+
+    def recent_alerts(self, limit: int = 20) -> list:
+        reader = self._read()
+        if reader is None:
+            return []
+        with reader as con:
+            if not _has_table(con, "alerts"):
+                return []
+            return outbox.recent_alerts(con, limit)
+
+    def write_topics(self, rows: Sequence[TopicRow]) -> None:
+        with self._connect(read_only=False) as con:
+            self._migrate(con)
+            outbox.write_topics(con, rows)
+
+    def iter_articles(self, batch_size: int = 2000) -> Iterator[list[tuple[str, str | None, str]]]:
+        """(id, title, text) of every stored article, in batches (for re-scoring)."""
+        offset = 0
+        while True:
+            with self._connect(read_only=True) as con:
+                rows = con.execute(
+                    "SELECT id, title, text FROM articles ORDER BY id LIMIT ? OFFSET ?",
+                    [batch_size, offset],
+                ).fetchall()
+            if not rows:
+                return
+            yield rows
+            offset += len(rows)
+
+    def article_by_url(self, url: str) -> tuple[str, str | None, str] | None:
+        reader = self._read()
+        if reader is None:
+            return None
+        with reader as con:
+            rows = con.execute(
+                """SELECT a.id, a.title, a.text FROM article_urls u JOIN articles a ON a.id = u.article_id
+                   WHERE u.url_key = ?""",
+                [url_key(url)],
+            ).fetchall()
+        return rows[0] if rows else None
 
     def last_runs(self) -> dict[str, LastRun]:
         """Each outlet's latest run and its number of stored articles."""

@@ -111,4 +111,42 @@ MIGRATIONS: list[str] = [
         WHERE story_id IS NOT NULL
         GROUP BY story_id;
     """,
+    # 3: topics and alerts (an outbox: delivery state per alert and channel)
+    """
+    CREATE TABLE article_topics (
+        article_id      VARCHAR NOT NULL,
+        rule_id         VARCHAR NOT NULL,
+        matched         BOOLEAN NOT NULL,
+        score           DOUBLE NOT NULL,
+        terms           VARCHAR[] NOT NULL,
+        rule_signature  VARCHAR NOT NULL,
+        scored_at       TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (article_id, rule_id)
+    );
+    CREATE TABLE alerts (
+        alert_id      VARCHAR PRIMARY KEY,
+        rule_id       VARCHAR NOT NULL,
+        story_id      VARCHAR NOT NULL,
+        article_id    VARCHAR NOT NULL,
+        created_at    TIMESTAMPTZ NOT NULL,
+        title         VARCHAR,
+        outlet_id     VARCHAR,
+        url           VARCHAR,
+        published_at  TIMESTAMPTZ,
+        score         DOUBLE,
+        terms         VARCHAR[],
+        UNIQUE (rule_id, story_id)
+    );
+    CREATE TABLE alert_deliveries (
+        alert_id         VARCHAR NOT NULL,
+        channel          VARCHAR NOT NULL,
+        channel_label    VARCHAR NOT NULL,
+        state            VARCHAR NOT NULL,
+        attempts         INTEGER NOT NULL,
+        next_attempt_at  TIMESTAMPTZ NOT NULL,
+        last_error       VARCHAR,
+        sent_at          TIMESTAMPTZ,
+        PRIMARY KEY (alert_id, channel)
+    );
+    """,
 ]

@@ -113,10 +113,12 @@ def _encode(batch: Batch) -> dict[str, object]:
         "fetches": [to_jsonable(x) for x in batch.fetches],
         "reports": [to_jsonable(x) for x in batch.reports],
         "sources": [to_jsonable(x) for x in batch.sources],
+        "topics": [to_jsonable(x) for x in batch.topics],
     }
 
 
 def _decode(data: dict[str, object]) -> Batch:
+    from storage.alerts import TopicRow
     from storage.db import Batch, OutletRow, UrlAlias
 
     def items(key: str) -> list[dict[str, object]]:
@@ -131,4 +133,5 @@ def _decode(data: dict[str, object]) -> Batch:
         fetches=[from_jsonable(FetchRecord, x) for x in items("fetches")],
         reports=[from_jsonable(OutletReport, x) for x in items("reports")],
         sources=[from_jsonable(SourceState, x) for x in items("sources")],
+        topics=[from_jsonable(TopicRow, x) for x in items("topics")],
     )

@@ -1,0 +1,136 @@
+"""After each ingest pass: alerts for new stories that match an alerting rule, delivered once.
+
+The outbox lives in DuckDB (`alerts`, `alert_deliveries`): alerts are created in one
+transaction, deliveries are claimed, sent with no database lock held, and their outcomes
+recorded. A channel that is down keeps its deliveries pending, retried with backoff on later
+passes; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+
+from flows.config import Config
+from flows.notify import ChannelError, Notifier, digest, message
+from storage.alerts import Delivery, Outcome
+from storage.db import Store, StoreError
+
+log = logging.getLogger("newsmon.alerts")
+
+
+@dataclass
+class AlertSummary:
+    created: int = 0
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def notifiers(config: Config, summary: AlertSummary) -> list[Notifier]:
+    out = []
+    for url in config.alerts.channels:
+        try:
+            out.append(Notifier.from_url(url))
+        except ChannelError as exc:
+            summary.errors.append(str(exc))
+    return out
+
+
+def run_alerts(config: Config, store: Store, now: datetime | None = None) -> AlertSummary:
+    summary = AlertSummary()
+    rules = [r for r in config.rules if r.alert]
+    names = {r.id: r.name for r in config.rules}
+    channels = notifiers(config, summary)
+    now = now or datetime.now(UTC)
+    ready = channels
+    if config.alerts.digest_minutes > 0:
+        period = timedelta(minutes=config.alerts.digest_minutes)
+        ready = [n for n in channels if _digest_due(store, n, now, period)]
+    try:
+        created, due = store.prepare_alerts(
+            [r.id for r in rules],
+            timedelta(hours=config.alerts.window_hours),
+            [n.channel for n in channels],
+            claim=[n.channel for n in ready],
+        )
+    except StoreError as exc:
+        summary.errors.append(f"alerts wait for the next pass: {exc}")
+        return summary
+    summary.created = len(created)
+    by_channel: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in due:
+        by_channel[delivery.channel].append(delivery)
+    outcomes: list[Outcome] = []
+    for notifier in ready:
+        deliveries = by_channel.get(notifier.channel.key, [])
+        if not deliveries:
+            continue
+        if config.alerts.digest_minutes > 0:
+            title, body = digest([d.alert for d in deliveries], names)
+            error = notifier.send(title, body)
+            outcomes += [_outcome(d, error) for d in deliveries]
+        else:
+            for d in deliveries:
+                title, body = message(d.alert, names.get(d.alert.rule_id, d.alert.rule_id))
+                outcomes.append(_outcome(d, notifier.send(title, body)))
+    for o in outcomes:
+        if o.ok:
+            summary.sent += 1
+        else:
+            summary.failed += 1
+            label = next(n.channel.label for n in channels if n.channel.key == o.channel)
+            summary.errors.append(f"{label}: {o.error}")
+    if outcomes:
+        store.record_outcomes(
+            outcomes, timedelta(seconds=config.alerts.retry_base_s), config.alerts.max_attempts
+        )
+    if config.alerts.atom:
+        write_atom(store, config.alerts.atom)
+    return summary
+
+
+def _digest_due(store: Store, notifier: Notifier, now: datetime, period: timedelta) -> bool:
+    try:
+        last = store.last_sent(notifier.channel.key)
+    except StoreError:
+        return False
+    return last is None or now - last >= period
+
+
+def _outcome(delivery: Delivery, error: str | None) -> Outcome:
+    return Outcome(
+        delivery.alert.alert_id, delivery.channel, error is None, error, datetime.now(UTC)
+    )
+
+
+def write_atom(store: Store, path: Path, limit: int = 200) -> int:
+    """An Atom feed of the latest alerts that any feed reader can subscribe to."""
+    feed = FeedGenerator()
+    feed.id("urn:newsmon:alerts")
+    feed.title("newsmon alerts")
+    feed.subtitle("New stories matching newsmon's alerting rules")
+    feed.link(href="urn:newsmon:alerts", rel="self")
+    feed.updated(datetime.now(UTC))
+    alerts = store.recent_alerts(limit)
+    for alert, copies, _states in reversed(alerts):
+        entry = feed.add_entry()
+        entry.id(f"urn:newsmon:alert:{alert.alert_id}")
+        entry.title(alert.title or alert.url or alert.alert_id)
+        if alert.url:
+            entry.link(href=alert.url)
+        entry.updated(alert.created_at)
+        if alert.published_at:
+            entry.published(alert.published_at)
+        entry.author({"name": alert.outlet_id or "unknown"})
+        entry.category(term=alert.rule_id)
+        _, body = message(alert, alert.rule_id, copies)
+        entry.summary(body)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    feed.atom_file(str(path), pretty=True)
+    return len(alerts)

@@ -1,0 +1,140 @@
+"""Alerts end to end: loopback outlets, real Prefect flow, a real JSON webhook receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from flows.ingest import ingest
+from tests.sites import Response, Site, outlet_toml, rss, write_config
+
+SET = Path(__file__).parent / "topics_eval" / "set.jsonl"
+ITEMS = {d["id"]: d for d in map(json.loads, SET.read_text(encoding="utf-8").splitlines())}
+
+
+class Receiver:
+    """A JSON webhook endpoint on loopback that can go down and come back on the same port."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        messages = self.messages
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                messages.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def page(item: dict, published: datetime, prefix: str = "", suffix: str = "") -> bytes:
+    paragraphs = [p for p in item["text"].split("\n") if p.strip()]
+    if prefix:
+        paragraphs[0] = prefix + paragraphs[0]
+    if suffix:
+        paragraphs.append(suffix)
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        "<!doctype html><html lang='en'><head>"
+        f"<title>{escape(item['title'])}</title>"
+        f"<meta property='article:published_time' content='{published.isoformat()}'>"
+        "<meta name='author' content='Staff'></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>{escape(item['title'])}</h1>{body}</article><footer>© Outlet</footer></body></html>"
+    ).encode()
+
+
+@pytest.fixture
+def receiver():  # noqa: ANN201
+    r = Receiver()
+    r.start()
+    yield r
+    r.stop()
+
+
+def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, prefect_api: str, receiver: Receiver) -> None:  # noqa: ANN001
+    now = datetime.now(UTC)
+    news = Site("https://news.example")
+    wire = Site("https://wire.example")
+    stories = {
+        "/news/protest-note-yekaterinburg": page(ITEMS["en-pos-01"], now - timedelta(hours=2)),
+        "/news/second-story-baku-moscow": page(ITEMS["en-pos-02"], now - timedelta(hours=1)),
+        "/news/midfielder-signs-for-club": page(ITEMS["en-neg-30"], now - timedelta(hours=1)),
+        "/news/old-story-from-archive": page(ITEMS["en-pos-03"], now - timedelta(days=400)),
+    }
+    for path, body in stories.items():
+        news.routes[path] = Response(body)
+    news.routes["/rss"] = Response(rss(news.real_origin, list(stories)), "application/rss+xml")
+    wire.routes["/rss"] = Response(rss(wire.real_origin, []), "application/rss+xml")
+    serve(news, wire)
+    config = write_config(
+        tmp_path / "c.toml",
+        (Path(__file__).parents[1] / "newsmon.toml").read_text(encoding="utf-8").split("[[outlet]]")[0]
+        + outlet_toml("news", news, feeds=["/rss"])
+        + outlet_toml("wire", wire, feeds=["/rss"])
+        + "".join(
+            "[[rule]]" + block for block in (Path(__file__).parents[1] / "newsmon.toml").read_text(encoding="utf-8").split("[[rule]]")[1:]
+        )
+        + f'\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/hook"]\nretry_base_s = 0\n'
+        + f'atom = "{tmp_path / "alerts.xml"}"\n',
+    )
+    db = tmp_path / "a.duckdb"
+
+    def run() -> None:
+        asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+
+    run()
+    titles = sorted(m["title"] for m in receiver.messages)
+    assert len(titles) == 2, titles
+    assert all(t.startswith("[Azerbaijan–Russia relations]") for t in titles)
+    assert "Outlet: news" in receiver.messages[0]["message"] and "Why: " in receiver.messages[0]["message"]
+    atom = (tmp_path / "alerts.xml").read_text(encoding="utf-8")
+    assert atom.count("<entry>") == 2
+
+    run()  # a rerun
+    run()  # a "restart": nothing in memory survives between flow runs
+    assert len(receiver.messages) == 2
+
+    # A syndicated copy of an alerted story on another outlet: stored, attached, not notified.
+    copy = page(ITEMS["en-pos-01"], now - timedelta(minutes=30), prefix="(Report.az) ", suffix="Follow us on Telegram.")
+    wire.routes["/world/copy-of-protest-note"] = Response(copy)
+    wire.routes["/rss"] = Response(rss(wire.real_origin, ["/world/copy-of-protest-note"]), "application/rss+xml")
+    run()
+    assert len(receiver.messages) == 2
+
+    # The receiver goes down: the new alert waits in the outbox and arrives once it is back.
+    receiver.stop()
+    news.routes["/news/third-story-aliyev-putin"] = Response(page(ITEMS["en-pos-04"], now - timedelta(minutes=10)))
+    news.routes["/rss"] = Response(rss(news.real_origin, [*stories, "/news/third-story-aliyev-putin"]), "application/rss+xml")
+    run()
+    assert len(receiver.messages) == 2
+    receiver.start()
+    run()
+    assert len(receiver.messages) == 3
+    assert ITEMS["en-pos-04"]["title"] in receiver.messages[2]["title"]
+    run()
+    assert len(receiver.messages) == 3
