@@ -261,6 +261,130 @@ def demo(
         raise typer.Exit(1)
 
 
+rules_app = typer.Typer(
+    help="Topic rules: test them on a text, re-score stored articles.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("test")
+def rules_test(
+    target: Annotated[str, typer.Argument(help="A text, a file, or the URL of a stored article.")],
+    title: Annotated[str, typer.Option("--title", help="Title for a plain text.")] = "",
+    config: ConfigOpt = DEFAULT_CONFIG,
+    db: DbOpt = None,
+) -> None:
+    """Score a text or a stored article against the rules and show the terms that fired."""
+    from extractors.topics import score
+    from storage.db import Store
+
+    cfg = _config(config)
+    assert cfg is not None
+    if not cfg.rules:
+        raise fail(f"{config}: no [[rule]] configured")
+    text = target
+    if target.startswith(("http://", "https://")):
+        found = Store(_db(db, cfg)).article_by_url(target)
+        if found is None:
+            raise fail(f"no stored article at {target} (run `newsmon run` first, or pass its text)")
+        _, title, text = found[0], found[1] or "", found[2]
+    elif len(target) < 4096 and Path(target).is_file():
+        text = Path(target).read_text(encoding="utf-8")
+    for rule in cfg.rules:
+        match = score(rule, title, text)
+        verdict = "[green]MATCH[/]" if match.matched else "[dim]no match[/]"
+        groups = ", ".join(f"{name} {count:g}" for name, count in match.groups.items())
+        out.print(
+            f"{rule.id}: {verdict}  score {match.score:g}  ({rule.expression})", highlight=False
+        )
+        out.print(f"  mentions per group: {groups}", highlight=False)
+        for term in match.terms[:20]:
+            out.print(f"  - {term}", highlight=False)
+
+
+@rules_app.command("rescore")
+def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
+    """Re-score every stored article against the current rules (after editing a rule)."""
+    from flows.pipeline import score_topics
+    from storage.db import Store, StoreError
+
+    cfg = _config(config)
+    assert cfg is not None
+    store = Store(_db(db, cfg))
+    total = matched = 0
+    try:
+        for rows in store.iter_articles():
+            topics = score_topics([_Scorable(i, t, x) for i, t, x in rows], cfg.rules)  # type: ignore[list-item]
+            store.write_topics(topics)
+            total += len(rows)
+            matched += sum(t.matched for t in topics)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"re-scored {total} article(s) against {len(cfg.rules)} rule(s): {matched} match(es)")
+
+
+class _Scorable:
+    """The three fields score_topics reads, for stored articles."""
+
+    def __init__(self, id_: str, title: str | None, text: str) -> None:
+        self.id, self.title, self.text = id_, title, text
+
+
+@app.command()
+def alerts(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent alerts.")] = 20,
+    atom: Annotated[
+        Path | None, typer.Option("--atom", help="Write an Atom feed of alerts here.")
+    ] = None,
+) -> None:
+    """Recent alerts: why they fired and how delivery went on each channel."""
+    from flows.alerts import write_atom
+    from storage.db import Store, StoreError
+
+    store = Store(_db(db, _config(config, required=False)))
+    try:
+        recent = store.recent_alerts(limit)
+        if atom is not None:
+            count = write_atom(store, atom)
+            out.print(f"wrote {count} alert(s) to {atom}", highlight=False)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    if not recent:
+        out.print("no alerts yet")
+    for alert, copies, states in recent:
+        published = alert.published_at.strftime("%Y-%m-%d %H:%M UTC") if alert.published_at else "?"
+        out.print(
+            f"[bold]{alert.title}[/] ({alert.outlet_id}, published {published})", highlight=False
+        )
+        out.print(f"  {alert.url}", highlight=False)
+        out.print(
+            f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}",
+            highlight=False,
+        )
+        out.print(f"  why: {'; '.join(alert.terms[:6])}", highlight=False)
+        for label, state, attempts, error in states:
+            note = f" — {error}" if error else ""
+            out.print(f"  → {label}: {state} after {attempts} attempt(s){note}", highlight=False)
+
+
+@app.command("eval-rules")
+def eval_rules(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    corpora: Annotated[
+        Path | None, typer.Option("--corpora", help="Shared corpora folder.")
+    ] = None,
+) -> None:
+    """Precision and recall per language of the topic rules on the labelled set."""
+    from flows.evaluate_rules import main as evaluate
+
+    cfg = _config(config)
+    assert cfg is not None
+    for rule in cfg.rules:
+        evaluate(rule, corpora)
+
+
 @app.command("eval-dedup")
 def eval_dedup(
     corpora: Annotated[

@@ -76,7 +76,9 @@ def receiver():  # noqa: ANN201
     r.stop()
 
 
-def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, prefect_api: str, receiver: Receiver) -> None:  # noqa: ANN001
+def test_one_notification_per_story_exactly_once(
+    tmp_path: Path, serve, prefect_api: str, receiver: Receiver
+) -> None:  # noqa: ANN001
     now = datetime.now(UTC)
     news = Site("https://news.example")
     wire = Site("https://wire.example")
@@ -93,11 +95,16 @@ def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, prefect_
     serve(news, wire)
     config = write_config(
         tmp_path / "c.toml",
-        (Path(__file__).parents[1] / "newsmon.toml").read_text(encoding="utf-8").split("[[outlet]]")[0]
+        (Path(__file__).parents[1] / "newsmon.toml")
+        .read_text(encoding="utf-8")
+        .split("[[outlet]]")[0]
         + outlet_toml("news", news, feeds=["/rss"])
         + outlet_toml("wire", wire, feeds=["/rss"])
         + "".join(
-            "[[rule]]" + block for block in (Path(__file__).parents[1] / "newsmon.toml").read_text(encoding="utf-8").split("[[rule]]")[1:]
+            "[[rule]]" + block
+            for block in (Path(__file__).parents[1] / "newsmon.toml")
+            .read_text(encoding="utf-8")
+            .split("[[rule]]")[1:]
         )
         + f'\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/hook"]\nretry_base_s = 0\n'
         + f'atom = "{tmp_path / "alerts.xml"}"\n',
@@ -111,7 +118,10 @@ def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, prefect_
     titles = sorted(m["title"] for m in receiver.messages)
     assert len(titles) == 2, titles
     assert all(t.startswith("[Azerbaijan–Russia relations]") for t in titles)
-    assert "Outlet: news" in receiver.messages[0]["message"] and "Why: " in receiver.messages[0]["message"]
+    assert (
+        "Outlet: news" in receiver.messages[0]["message"]
+        and "Why: " in receiver.messages[0]["message"]
+    )
     atom = (tmp_path / "alerts.xml").read_text(encoding="utf-8")
     assert atom.count("<entry>") == 2
 
@@ -120,16 +130,27 @@ def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, prefect_
     assert len(receiver.messages) == 2
 
     # A syndicated copy of an alerted story on another outlet: stored, attached, not notified.
-    copy = page(ITEMS["en-pos-01"], now - timedelta(minutes=30), prefix="(Report.az) ", suffix="Follow us on Telegram.")
+    copy = page(
+        ITEMS["en-pos-01"],
+        now - timedelta(minutes=30),
+        prefix="(Report.az) ",
+        suffix="Follow us on Telegram.",
+    )
     wire.routes["/world/copy-of-protest-note"] = Response(copy)
-    wire.routes["/rss"] = Response(rss(wire.real_origin, ["/world/copy-of-protest-note"]), "application/rss+xml")
+    wire.routes["/rss"] = Response(
+        rss(wire.real_origin, ["/world/copy-of-protest-note"]), "application/rss+xml"
+    )
     run()
     assert len(receiver.messages) == 2
 
     # The receiver goes down: the new alert waits in the outbox and arrives once it is back.
     receiver.stop()
-    news.routes["/news/third-story-aliyev-putin"] = Response(page(ITEMS["en-pos-04"], now - timedelta(minutes=10)))
-    news.routes["/rss"] = Response(rss(news.real_origin, [*stories, "/news/third-story-aliyev-putin"]), "application/rss+xml")
+    news.routes["/news/third-story-aliyev-putin"] = Response(
+        page(ITEMS["en-pos-04"], now - timedelta(minutes=10))
+    )
+    news.routes["/rss"] = Response(
+        rss(news.real_origin, [*stories, "/news/third-story-aliyev-putin"]), "application/rss+xml"
+    )
     run()
     assert len(receiver.messages) == 2
     receiver.start()
