@@ -32,7 +32,11 @@ def test_case_diacritics_and_whole_words() -> None:
 
 def test_russian_inflection_and_phrases() -> None:
     r = rule("ru", ru=["Азербайдж*", "Русский дом"])
-    m = score(r, "", "Посол Азербайджана и азербайджанская делегация; закрытие «Русского дома»? Нет: Русский дом закрыт.")
+    m = score(
+        r,
+        "",
+        "Посол Азербайджана и азербайджанская делегация; закрытие «Русского дома»? Нет: Русский дом закрыт.",
+    )
     assert m.matched and m.groups["ru"] == 3  # phrase needs its exact last word without *
 
 
@@ -62,7 +66,13 @@ def test_expressions() -> None:
 
 @pytest.mark.parametrize(
     ("expression", "message"),
-    [("a AND", "ends too early"), ("a OR zeta", "unknown term group 'zeta'"), ("(a", "ends too early"), ("(a b)", "missing"), ("", "empty")],
+    [
+        ("a AND", "ends too early"),
+        ("a OR zeta", "unknown term group 'zeta'"),
+        ("(a", "ends too early"),
+        ("(a b)", "missing"),
+        ("", "empty"),
+    ],
 )
 def test_bad_expressions(expression: str, message: str) -> None:
     with pytest.raises(RuleError, match=message):
@@ -71,8 +81,12 @@ def test_bad_expressions(expression: str, message: str) -> None:
 
 def test_config_errors_name_the_rule(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[[rule]]\nid = "x"\nmatch = "a AND b"\n[rule.terms.a]\nen = ["alpha"]\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"rule\[0\] \(x\): match expression names unknown term group 'b'"):
+    path.write_text(
+        '[[rule]]\nid = "x"\nmatch = "a AND b"\n[rule.terms.a]\nen = ["alpha"]\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        ConfigError, match=r"rule\[0\] \(x\): match expression names unknown term group 'b'"
+    ):
         load(path)
 
 
