@@ -12,7 +12,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from extractors.fingerprint import Fingerprint, fingerprint, jaccard, same_story, snippet_joins
+from extractors.fingerprint import (
+    SNIPPET_MIN_HITS,
+    Fingerprint,
+    fingerprint,
+    jaccard,
+    same_story,
+    snippet_joins,
+)
 from extractors.records import Article
 from storage.story_index import Known, StoryIndex, content_key
 
@@ -40,7 +47,8 @@ class StoryAssigner:
     def place(self, article: Article) -> Placement:
         fp = article.fingerprint or fingerprint(article.text)
         article.fingerprint = fp
-        leads = self._known(fp.lead_keys)
+        # Fewer shared lead shingles than this cannot make a snippet match either way.
+        leads = self._known(fp.lead_keys, min_count=SNIPPET_MIN_HITS)
         placement = (
             self._exact(article)
             or self._near(article, fp)
@@ -114,9 +122,9 @@ class StoryAssigner:
     def _joined(self, article: Article, story_id: str) -> Placement:
         return Placement(article, story_id, story_id if story_id != article.id else None)
 
-    def _known(self, keys: list[int]) -> list[tuple[Known, int]]:
+    def _known(self, keys: list[int], min_count: int = 1) -> list[tuple[Known, int]]:
         out = []
-        for seq, n in self.index.lookup(keys, MAX_CANDIDATES):
+        for seq, n in self.index.lookup(keys, MAX_CANDIDATES, min_count):
             known = self.index.known(seq)
             if known is not None:
                 out.append((known, n))

@@ -127,8 +127,9 @@ class StoryIndex:
             )  # fmt: skip
 
     # -- reading -------------------------------------------------------------------------
-    def lookup(self, keys: list[int], limit: int) -> list[tuple[int, int]]:
-        """The `limit` stored fingerprints (seq, shared keys) sharing most of `keys`."""
+    def lookup(self, keys: list[int], limit: int, min_count: int = 1) -> list[tuple[int, int]]:
+        """The `limit` stored fingerprints (seq, shared keys) sharing most of `keys`, and at
+        least `min_count` of them."""
         found: list[np.ndarray] = []
         if len(self._keys) and keys:
             query = np.asarray(keys, dtype=np.uint64)
@@ -146,6 +147,9 @@ class StoryIndex:
         if not found:
             return []
         seqs, counts = np.unique(np.concatenate(found), return_counts=True)
+        if min_count > 1:
+            keep = counts >= min_count
+            seqs, counts = seqs[keep], counts[keep]
         if len(seqs) > limit:
             top = np.argpartition(-counts, limit)[:limit]
             seqs, counts = seqs[top], counts[top]
