@@ -288,7 +288,7 @@ def rules_test(
         if found is None:
             raise fail(f"no stored article at {target} (run `newsmon run` first, or pass its text)")
         _, title, text = found[0], found[1] or "", found[2]
-    elif len(target) < 4096 and Path(target).is_file():
+    elif _is_file(target):
         text = Path(target).read_text(encoding="utf-8")
     for rule in cfg.rules:
         match = score(rule, title, text)
@@ -321,6 +321,13 @@ def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     except StoreError as exc:
         raise fail(str(exc)) from None
     out.print(f"re-scored {total} article(s) against {len(cfg.rules)} rule(s): {matched} match(es)")
+
+
+def _is_file(value: str) -> bool:
+    try:
+        return "\n" not in value and Path(value).is_file()
+    except OSError:  # a long text is no file name
+        return False
 
 
 class _Scorable:
