@@ -34,6 +34,10 @@ demo: $(STAMP)
 eval-dedup: $(STAMP)
 	$(BIN)/newsmon eval-dedup --orders 5
 
+## End-to-end throughput vs the extraction limit and a naive loop (not part of make test)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.pipeline_bench
+
 ## Cost of placing one article at 1k/10k/100k stored articles, and index memory
 bench-dedup: $(STAMP)
 	$(BIN)/python -m benchmarks.dedup_bench
