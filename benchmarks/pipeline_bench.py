@@ -214,14 +214,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"naive: {baseline['articles_per_s']:.1f} articles/s", flush=True)
         finally:
             server.kill()
-    work = first["seconds"] - startup["seconds"]
+    # The empty run pays Prefect's start-up (the temporary API server stays up for this process),
+    # so the passes after it measure the pipeline alone.
+    work = first["seconds"]
     result = {
         "when": datetime.now(UTC).isoformat(), "pages": len(pages), "source": source, "cores": os.cpu_count(),
         "limit": limit, "naive": baseline, "startup": startup, "first": first, "second": second,
         "newsmon_articles_per_s": len(pages) / work,
         "ratio_to_limit": (len(pages) / work) / limit["articles_per_s"],
         "ratio_to_naive": (len(pages) / work) / baseline["articles_per_s"],
-        "second_pass_share": (second["seconds"] - startup["seconds"]) / work,
+        "second_pass_share": second["seconds"] / work,
         "peak_rss_mb_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_rss_mb_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }  # fmt: skip
@@ -231,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'extraction limit':<28}{limit['articles_per_s']:>12.1f}{limit['cpu_s'] / len(pages):>15.4f}"
     )
     print(
-        f"{'newsmon (minus start-up)':<28}{result['newsmon_articles_per_s']:>12.1f}{first['cpu_s'] / len(pages):>15.4f}"
+        f"{'newsmon (after start-up)':<28}{result['newsmon_articles_per_s']:>12.1f}{first['cpu_s'] / len(pages):>15.4f}"
     )
     print(
         f"{'naive httpx + trafilatura':<28}{baseline['articles_per_s']:>12.1f}{baseline['cpu_s'] / len(pages):>15.4f}"
@@ -242,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"first pass {first['seconds']:.1f} s ({first['requests']} requests, stored {first['stored']}, "
         f"failed {first['failed']}); second pass {second['seconds']:.1f} s ({second['requests']} requests, "
-        f"fetched {second['fetched']}); start-up {startup['seconds']:.1f} s; second pass minus start-up = "
-        f"{100 * result['second_pass_share']:.1f}% of the first"
+        f"fetched {second['fetched']}) = {100 * result['second_pass_share']:.1f}% of the first; "
+        f"fixed start-up (empty config, Prefect's temporary server) {startup['seconds']:.1f} s"
     )
     print(
         f"peak RSS: this process {result['peak_rss_mb_self']:.0f} MB, largest child {result['peak_rss_mb_children']:.0f} MB"
