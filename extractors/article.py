@@ -23,6 +23,7 @@ from extractors.article_text import normalize_text
 from extractors.discover import parse_datetime
 from extractors.fingerprint import fingerprint
 from extractors.records import Article, ExtractionFailure
+from extractors.topics import Rule, score
 from extractors.urls import canonicalize, same_site, url_key
 
 EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
@@ -87,12 +88,13 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
     canonical = _page_canonical(tree, job) or canonicalize(job.final_url) or job.url
     published_at, date_source = _publication_date(tree, job, doc.date)
     language = detect_language(f"{doc.title or ''}\n{text}") or _declared_language(tree)
+    title = _clean_title(doc.title, doc.sitename) or job.hint_title
     return Article(
         id=article_id(canonical),
         outlet_id=job.outlet_id,
         url=job.url,
         canonical_url=canonical,
-        title=_clean_title(doc.title, doc.sitename) or job.hint_title,
+        title=title,
         authors=_authors(doc.author, tree) or _split(job.hint_author),
         published_at=published_at,
         date_source=date_source,
@@ -108,6 +110,7 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         discovered_via=job.via,
         final_url=job.final_url,
         fingerprint=fingerprint(text),
+        topics=[score(rule, title, text) for rule in _RULES] if _RULES else None,
     )
 
 
@@ -325,13 +328,22 @@ def _split(value: str | list[str] | None) -> list[str]:
     return seen
 
 
-def _warm_up() -> None:
+_RULES: tuple[Rule, ...] = ()
+
+
+def _warm_up(rules: tuple[Rule, ...] = ()) -> None:
+    global _RULES
+    _RULES = rules
     _identifier()
 
 
-def make_pool(workers: int) -> Executor:
-    """Worker processes for extraction. 'spawn' because Prefect and httpx run threads in the
-    parent, and forking a threaded process can deadlock."""
+def make_pool(workers: int, rules: tuple[Rule, ...] = ()) -> Executor:
+    """Worker processes for extraction (and topic scoring, which scales with them). 'spawn'
+    because Prefect and httpx run threads in the parent, and forking a threaded process can
+    deadlock. The rules travel once per worker, not once per page."""
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_warm_up
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_warm_up,
+        initargs=(rules,),
     )

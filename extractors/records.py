@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from extractors.fingerprint import Fingerprint
+from extractors.topics import TopicMatch
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class Article:
     discovered_via: str
     final_url: str = ""
     fingerprint: Fingerprint | None = None
+    topics: list[TopicMatch] | None = None  # scored in the worker when rules are configured
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ async def run_outlets(
     store = Store(Path(db_path) if db_path else config.settings.db)
     summary = RunSummary(run_id)
     summary.merged_spool = await asyncio.to_thread(store.merge_spool)
-    extractor = Extractor(config.settings.workers)
+    extractor = Extractor(config.settings.workers, config.rules)
     progress = _PROGRESS.pop(run_id, None) or NoProgress()
     try:
         async with PoliteClient(config.settings.client) as client:

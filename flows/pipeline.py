@@ -23,6 +23,7 @@ from storage.alerts import TopicRow
 from storage.db import Batch, OutletRow, Store, UrlAlias
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+IN_FLIGHT = 16  # pages fetched but not yet extracted, per outlet
 
 
 class Progress(Protocol):
@@ -49,13 +50,14 @@ class NoProgress:
 class Extractor:
     """Extraction in worker processes, started on first use and shared by all outlets."""
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, rules: tuple[Rule, ...] = ()) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.rules = rules
         self._pool: Executor | None = None
 
     async def __call__(self, job: ExtractJob) -> Article | ExtractionFailure:
         if self._pool is None:
-            self._pool = make_pool(self.workers)
+            self._pool = make_pool(self.workers, self.rules)
         return await asyncio.get_running_loop().run_in_executor(self._pool, extract, job)
 
     def close(self) -> None:
@@ -130,23 +132,21 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
 
 def score_topics(articles: list[Article], rules: tuple[Rule, ...]) -> list[TopicRow]:
     """Every article against every rule, with the terms that fired (stored even when no match,
-    so SQL can ask for near misses)."""
+    so SQL can ask for near misses). Scores computed by the extraction workers are reused."""
     now = datetime.now(UTC)
+    signatures = {rule.id: rule.signature() for rule in rules}
     rows = []
     for article in articles:
-        for rule in rules:
-            match = score(rule, article.title, article.text)
+        matches = getattr(article, "topics", None)
+        if matches is None or {m.rule_id for m in matches} != set(signatures):
+            matches = [score(rule, article.title, article.text) for rule in rules]
+        for match in matches:
             rows.append(
-                TopicRow(
-                    article.id,
-                    rule.id,
-                    match.matched,
-                    match.score,
-                    match.terms,
-                    rule.signature(),
-                    now,
-                )
-            )
+                TopicRow(article.id, match.rule_id, match.matched, match.score, match.terms,
+                         signatures[match.rule_id], now)
+            )  # fmt: skip
+        if isinstance(article, Article):
+            article.topics = None  # carried by the rows from here on (and not spooled twice)
     return rows
 
 
@@ -160,7 +160,15 @@ class _Failure:
 async def _fetch_and_extract(
     outlet: Outlet, candidates: list[Candidate], ctx: RunContext
 ) -> tuple[list[Article], list[_Failure]]:
+    # Pages fetched faster than they can be extracted would pile up in memory: a bounded number
+    # in flight keeps the workers busy and the memory flat.
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+
     async def one(candidate: Candidate) -> Article | _Failure:
+        async with in_flight:
+            return await fetch_extract(candidate)
+
+    async def fetch_extract(candidate: Candidate) -> Article | _Failure:
         try:
             page = await ctx.client.fetch(candidate.url, outlet.id, "article", HTML_TYPES)
             if not page.ok:
