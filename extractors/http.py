@@ -266,7 +266,11 @@ class PoliteClient:
             page.error = "connection reset by the server"
             return _done(page, started), 0.0
         except httpx.ConnectError as exc:
-            page.error = f"cannot connect: {_one_line(exc)}"
+            reason = _one_line(exc)
+            if "name or service not known" in reason.lower() or "name resolution" in reason.lower():
+                host = httpx.URL(url).host
+                reason = f"cannot resolve {host} (no network, or a wrong address)"
+            page.error = f"cannot connect: {reason}"
             return _done(page, started), 0.0
         except (httpx.HTTPError, OSError) as exc:
             page.error = f"{type(exc).__name__}: {_one_line(exc)}"
