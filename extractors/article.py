@@ -174,25 +174,30 @@ def _publication_date(
     return None, None
 
 
-def _jsonld_date(tree: lxml.html.HtmlElement) -> datetime | None:
-    fallback = None
+def _jsonld_nodes(tree: lxml.html.HtmlElement):  # noqa: ANN202 - generator of JSON-LD objects
+    """Every object in the page's JSON-LD blocks (graphs and main entities included)."""
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
             data = json.loads(script.text_content(), strict=False)
         except ValueError:
+            continue  # a broken block is skipped, the others still count
+        yield from _walk_jsonld(data)
+
+
+def _jsonld_date(tree: lxml.html.HtmlElement) -> datetime | None:
+    fallback = None
+    for node in _jsonld_nodes(tree):
+        value = node.get("datePublished") or node.get("dateCreated")
+        if not isinstance(value, str):
             continue
-        for node in _walk_jsonld(data):
-            value = node.get("datePublished") or node.get("dateCreated")
-            if not isinstance(value, str):
-                continue
-            types = node.get("@type")
-            types = [types] if isinstance(types, str) else (types or [])
-            date = parse_datetime(value)
-            if date is None:
-                continue
-            if any(str(t).lower() in _ARTICLE_TYPES for t in types):
-                return date
-            fallback = fallback or date
+        types = node.get("@type")
+        types = [types] if isinstance(types, str) else (types or [])
+        date = parse_datetime(value)
+        if date is None:
+            continue
+        if any(str(t).lower() in _ARTICLE_TYPES for t in types):
+            return date
+        fallback = fallback or date
     return fallback
 
 
@@ -301,18 +306,13 @@ def _authors(value: str | None, tree: lxml.html.HtmlElement) -> list[str]:
 
 def _jsonld_authors(tree: lxml.html.HtmlElement) -> list[str]:
     names: list[str] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text_content(), strict=False)
-        except ValueError:
-            continue
-        for node in _walk_jsonld(data):
-            authors = node.get("author")
-            for author in authors if isinstance(authors, list) else [authors]:
-                if isinstance(author, dict) and isinstance(author.get("name"), str):
-                    names.append(author["name"])
-                elif isinstance(author, str):
-                    names.append(author)
+    for node in _jsonld_nodes(tree):
+        authors = node.get("author")
+        for author in authors if isinstance(authors, list) else [authors]:
+            if isinstance(author, dict) and isinstance(author.get("name"), str):
+                names.append(author["name"])
+            elif isinstance(author, str):
+                names.append(author)
     return names
 
 
