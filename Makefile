@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast demo lint format bench bench-dedup eval-dedup clean
+.PHONY: install run test test-fast demo lint format bench bench-dedup eval eval-dedup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ eval-dedup: $(STAMP)
 ## End-to-end throughput vs the extraction limit and a naive loop (not part of make test)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.pipeline_bench
+
+## Extraction quality on ../shared/corpora: newsmon's path vs plain trafilatura (skips when absent)
+eval: $(STAMP)
+	$(BIN)/python -m benchmarks.eval_extraction
 
 ## Cost of placing one article at 1k/10k/100k stored articles, and index memory
 bench-dedup: $(STAMP)
