@@ -80,7 +80,7 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
     if doc is None or not (doc.text or "").strip():
         return ExtractionFailure(job.url, "no article text found")
     text = _without_leading_title(doc.text.strip(), doc.title)
-    words = len(text.split())
+    words = word_count(text)
     if words < MIN_WORDS:
         return ExtractionFailure(job.url, f"text too short for an article ({words} words)")
     if _letter_share(text) < 0.6:
@@ -112,6 +112,18 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         fingerprint=fingerprint(text),
         topics=[score(rule, title, text) for rule in _RULES] if _RULES else None,
     )
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def word_count(text: str) -> int:
+    """Words, counting Chinese/Japanese/Korean characters (written without spaces) as
+    half a word each, so those articles are not mistaken for stubs."""
+    cjk = len(_CJK.findall(text))
+    if not cjk:
+        return len(text.split())
+    return len(_CJK.sub(" ", text).split()) + cjk // 2
 
 
 def _letter_share(text: str) -> float:
