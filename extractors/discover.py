@@ -226,16 +226,21 @@ def _gunzip(body: bytes) -> bytes:
     return out
 
 
-def _parse_html(html: str) -> lxml.html.HtmlElement | None:
+Html = str | lxml.html.HtmlElement  # the listing functions take a page parsed once, or its text
+
+
+def parse_html(html: Html) -> lxml.html.HtmlElement | None:
+    if not isinstance(html, str):
+        return html
     try:
         return lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError):
         return None
 
 
-def harvest_links(html: str, base_url: str) -> list[Entry]:
+def harvest_links(html: Html, base_url: str) -> list[Entry]:
     """Every http(s) link on a listing page, canonicalised, with its anchor text."""
-    doc = _parse_html(html)
+    doc = parse_html(html)
     if doc is None:
         return []
     base = _document_base(doc, base_url)
@@ -256,9 +261,9 @@ def harvest_links(html: str, base_url: str) -> list[Entry]:
     return list(seen.values())
 
 
-def next_page_url(html: str, base_url: str) -> str | None:
+def next_page_url(html: Html, base_url: str) -> str | None:
     """The listing's next page, from rel=next or a pager link."""
-    doc = _parse_html(html)
+    doc = parse_html(html)
     if doc is None:
         return None
     base = _document_base(doc, base_url)
@@ -276,9 +281,9 @@ def next_page_url(html: str, base_url: str) -> str | None:
     return None
 
 
-def feed_links(html: str, base_url: str) -> list[str]:
+def feed_links(html: Html, base_url: str) -> list[str]:
     """Feeds a page announces with <link rel="alternate" type="application/rss+xml">."""
-    doc = _parse_html(html)
+    doc = parse_html(html)
     if doc is None:
         return []
     base = _document_base(doc, base_url)

@@ -11,6 +11,7 @@ prefix, for inflection and suffixes (`Азербайджан*`, `Rusiya*`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -71,8 +72,6 @@ class Rule:
 
     def signature(self) -> str:
         """Changes whenever anything that affects scoring changes (to know what to re-score)."""
-        import hashlib
-
         parts = [
             self.expression,
             str(self.min_mentions),

@@ -305,7 +305,7 @@ def rules_test(
 @rules_app.command("rescore")
 def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     """Re-score every stored article against the current rules (after editing a rule)."""
-    from flows.pipeline import score_topics
+    from flows.pipeline import score_texts
     from storage.db import Store, StoreError
 
     cfg = _config(config)
@@ -314,7 +314,7 @@ def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     total = matched = 0
     try:
         for rows in store.iter_articles():
-            topics = score_topics([_Scorable(i, t, x) for i, t, x in rows], cfg.rules)  # type: ignore[list-item]
+            topics = score_texts(rows, cfg.rules)
             store.write_topics(topics)
             total += len(rows)
             matched += sum(t.matched for t in topics)
@@ -328,13 +328,6 @@ def _is_file(value: str) -> bool:
         return "\n" not in value and Path(value).is_file()
     except OSError:  # a long text is no file name
         return False
-
-
-class _Scorable:
-    """The three fields score_topics reads, for stored articles."""
-
-    def __init__(self, id_: str, title: str | None, text: str) -> None:
-        self.id, self.title, self.text = id_, title, text
 
 
 @app.command()
@@ -410,11 +403,10 @@ def eval_dedup(
 def _settings_toml(config: Config) -> str:
     """The user's client settings for the demo run; the demo's outlets and db are its own."""
     import dataclasses
-    import json as _json
 
     client = dataclasses.asdict(config.settings.client)
     lines = ["[settings]", f"workers = {config.settings.workers}"]
-    lines += [f"{key} = {_json.dumps(value)}" for key, value in client.items()]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in client.items()]
     return "\n".join(lines) + "\n\n"
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from extractors.discover import (
     USUAL_FEED_PATHS,
@@ -20,12 +22,14 @@ from extractors.discover import (
     harvest_links,
     next_page_url,
     parse_feed,
+    parse_html,
     parse_sitemap,
 )
 from extractors.http import FEED_TYPES, HTML_TYPES, PoliteClient
 from extractors.records import Candidate, Outlet, Page, SourceState
 from extractors.urls import canonicalize, is_article_url, origin, same_site, url_key
 
+T = TypeVar("T")
 MAX_CHILD_SITEMAPS = 5  # newest children of a sitemap index read per run
 _VIA_RANK = {"feed": 0, "sitemap": 1, "section": 2}
 
@@ -91,7 +95,7 @@ async def _autodiscover(
     if not home.ok:
         result.errors.append(f"homepage {outlet.homepage}: {home.error}")
         return [], [], []
-    html = home.text or ""
+    html = parse_html(home.text or "")
     feeds = [u for u in feed_links(html, home.final_url) if same_site(u, outlet.homepage)]
     robots = await client.robots(outlet.homepage, outlet.id)
     sitemaps = [u for u in (robots.sitemaps if robots else []) if same_site(u, outlet.homepage)]
@@ -100,7 +104,7 @@ async def _autodiscover(
         feeds = await _probe(base, USUAL_FEED_PATHS, outlet, client, _is_feed)
     if not sitemaps:
         sitemaps = await _probe(base, USUAL_SITEMAP_PATHS, outlet, client, _is_sitemap)
-    return feeds, sitemaps, harvest_links(html, home.final_url)
+    return feeds, sitemaps, harvest_links(html, home.final_url) if html is not None else []
 
 
 async def _probe(
@@ -144,27 +148,42 @@ def _update_state(state: SourceState, page: Page) -> SourceState:
     return state
 
 
-async def _read_feed(
-    state: SourceState, outlet: Outlet, client: PoliteClient, result: Discovery
-) -> list[tuple[Entry, str, str]]:
-    page = await client.fetch(state.url, outlet.id, "feed", FEED_TYPES, state.validators)
+async def _read_source(
+    state: SourceState,
+    kind: str,
+    parse: Callable[[bytes, str], T],
+    outlet: Outlet,
+    client: PoliteClient,
+    result: Discovery,
+    top: bool = True,
+) -> T | None:
+    """Fetch a feed or sitemap conditionally and parse it: None when it failed or is unchanged.
+    Only top-level sources count as usable or unchanged (a sitemap's children do not)."""
+    page = await client.fetch(state.url, outlet.id, kind, FEED_TYPES, state.validators)
     result.sources.append(_update_state(state, page))
     if not page.ok:
-        result.errors.append(f"feed {state.url}: {page.error}")
-        return []
-    result.usable_sources += 1
+        result.errors.append(f"{kind} {state.url}: {page.error}")
+        return None
     if page.not_modified:
-        result.unchanged_sources += 1
-        return []
+        result.usable_sources += top
+        result.unchanged_sources += top
+        return None
     try:
-        entries = parse_feed(page.body, page.final_url)
+        content = parse(page.body, page.final_url)
     except DiscoveryError as exc:
         state.last_error = str(exc)
         state.body_hash = None  # read it again next time
-        result.errors.append(f"feed {state.url}: {exc}")
-        result.usable_sources -= 1
-        return []
-    return [(e, "feed", state.url) for e in entries]
+        result.errors.append(f"{kind} {state.url}: {exc}")
+        return None
+    result.usable_sources += top
+    return content
+
+
+async def _read_feed(
+    state: SourceState, outlet: Outlet, client: PoliteClient, result: Discovery
+) -> list[tuple[Entry, str, str]]:
+    entries = await _read_source(state, "feed", parse_feed, outlet, client, result)
+    return [(e, "feed", state.url) for e in entries or []]
 
 
 async def _read_sitemap(
@@ -175,25 +194,10 @@ async def _read_sitemap(
     known: dict[str, SourceState],
     depth: int = 0,
 ) -> list[tuple[Entry, str, str]]:
-    page = await client.fetch(state.url, outlet.id, "sitemap", FEED_TYPES, state.validators)
-    result.sources.append(_update_state(state, page))
-    if not page.ok:
-        result.errors.append(f"sitemap {state.url}: {page.error}")
-        return []
-    if depth == 0:
-        result.usable_sources += 1
-    if page.not_modified:
-        if depth == 0:
-            result.unchanged_sources += 1
-        return []
-    try:
-        content = parse_sitemap(page.body, page.final_url)
-    except DiscoveryError as exc:
-        state.last_error = str(exc)
-        state.body_hash = None
-        result.errors.append(f"sitemap {state.url}: {exc}")
-        if depth == 0:
-            result.usable_sources -= 1
+    content = await _read_source(
+        state, "sitemap", parse_sitemap, outlet, client, result, depth == 0
+    )
+    if content is None:
         return []
     found = [(e, "sitemap", state.url) for e in content.entries]
     if content.children and depth < 2:
@@ -229,7 +233,9 @@ async def _read_section(
             break
         if current == url:
             result.usable_sources += 1
-        html = page.text or ""
+        html = parse_html(page.text or "")
+        if html is None:
+            break
         found += [(e, "section", url) for e in harvest_links(html, page.final_url)]
         current = next_page_url(html, page.final_url)
     return found

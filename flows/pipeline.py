@@ -17,7 +17,7 @@ from typing import Protocol
 from extractors.article import ExtractJob, article_id, extract, make_pool
 from extractors.http import HTML_TYPES, ROBOTS_BLOCKED, PoliteClient
 from extractors.records import Article, Candidate, ExtractionFailure, Outlet, OutletReport
-from extractors.topics import Rule, score
+from extractors.topics import Rule, TopicMatch, score
 from flows.discovery import discover
 from storage.alerts import TopicRow
 from storage.db import Batch, OutletRow, Store, UrlAlias
@@ -131,22 +131,31 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
 
 
 def score_topics(articles: list[Article], rules: tuple[Rule, ...]) -> list[TopicRow]:
-    """Every article against every rule, with the terms that fired (stored even when no match,
-    so SQL can ask for near misses). Scores computed by the extraction workers are reused."""
+    """Topic rows for freshly extracted articles, reusing the workers' scores."""
+    scored = {a.id: a.topics for a in articles if a.topics is not None}
+    for article in articles:
+        article.topics = None  # carried by the rows from here on (and not spooled twice)
+    return score_texts([(a.id, a.title, a.text) for a in articles], rules, scored)
+
+
+def score_texts(
+    texts: list[tuple[str, str | None, str]],
+    rules: tuple[Rule, ...],
+    scored: dict[str, list[TopicMatch]] | None = None,
+) -> list[TopicRow]:
+    """Every (id, title, text) against every rule, with the terms that fired — stored even when
+    nothing matched, so SQL can ask for near misses. `scored` holds matches already computed."""
     now = datetime.now(UTC)
     signatures = {rule.id: rule.signature() for rule in rules}
     rows = []
-    for article in articles:
-        matches = getattr(article, "topics", None)
+    for text_id, title, text in texts:
+        matches = (scored or {}).get(text_id)
         if matches is None or {m.rule_id for m in matches} != set(signatures):
-            matches = [score(rule, article.title, article.text) for rule in rules]
-        for match in matches:
-            rows.append(
-                TopicRow(article.id, match.rule_id, match.matched, match.score, match.terms,
-                         signatures[match.rule_id], now)
-            )  # fmt: skip
-        if isinstance(article, Article):
-            article.topics = None  # carried by the rows from here on (and not spooled twice)
+            matches = [score(rule, title, text) for rule in rules]
+        rows += [
+            TopicRow(text_id, m.rule_id, m.matched, m.score, m.terms, signatures[m.rule_id], now)
+            for m in matches
+        ]
     return rows
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extractors.records import Article, FetchRecord, OutletReport, SourceState
+from extractors.urls import url_key
 from storage.serde import dumps, from_jsonable, to_jsonable
 
 if TYPE_CHECKING:
@@ -77,8 +78,6 @@ class Spool:
 
     def known_keys(self) -> set[str]:
         """URL keys of the articles waiting here (see extractors.urls.url_key)."""
-        from extractors.urls import url_key
-
         urls: set[str] = set()
         for path in self.pending():
             try:

@@ -236,14 +236,8 @@ class StoryIndex:
             keys, key_seqs = np.empty(0, np.uint64), np.empty(0, np.int32)
         watermark = int(rows["seq"][-1]) if n else 0
         self._write(keys, key_seqs, rows, watermark)
-        self._load(con) or self._use_in_memory(keys, key_seqs, rows, watermark)
-
-    def _use_in_memory(
-        self, keys: np.ndarray, key_seqs: np.ndarray, rows: np.ndarray, watermark: int
-    ) -> bool:
-        self.watermark, self._keys, self._key_seqs, self._rows = watermark, keys, key_seqs, rows
-        self._row_seqs = np.ascontiguousarray(rows["seq"])
-        return True
+        if not self._load(con):
+            raise OSError(f"cannot read back the story index just written to {self.directory}")
 
     def _write(
         self, keys: np.ndarray, key_seqs: np.ndarray, rows: np.ndarray, watermark: int
