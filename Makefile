@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast demo lint format bench bench-dedup eval eval-dedup clean
+.PHONY: install run test test-fast demo lint format bench bench-dedup eval eval-dedup clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,38 @@ eval: $(STAMP)
 ## Cost of placing one article at 1k/10k/100k stored articles, and index memory
 bench-dedup: $(STAMP)
 	$(BIN)/python -m benchmarks.dedup_bench
+
+## Offline checks of docker-compose.yml: the Compose Specification schema, then `config -q`
+## (docker compose v2 when the plugin is installed, else docker-compose 1.29.2 from PyPI)
+check-compose: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@if docker compose version >/dev/null 2>&1; then \
+		echo "docker compose -f docker-compose.yml config -q"; \
+		docker compose -f docker-compose.yml config -q; \
+	else \
+		$(MAKE) -s --no-print-directory $(COMPOSE_V1) && \
+		echo "$(COMPOSE_V1) -f docker-compose.yml config -q" && \
+		$(COMPOSE_V1) -f docker-compose.yml config -q; \
+	fi
+	@echo "docker-compose.yml: schema and config checks passed"
+
+# docker-compose 1.29.2 pins PyYAML<6 and jsonschema<4, which clash with Prefect's, so it lives
+# in a venv of its own. PyYAML 5.4.1 has no wheel for Python 3.11 and its sdist only builds with
+# Cython<3 and no build isolation. tests/test_compose.py builds this target in CI.
+COMPOSE_V1_VENV := $(VENV)/tools/docker-compose-1.29.2
+COMPOSE_V1 := $(COMPOSE_V1_VENV)/bin/docker-compose
+COMPOSE_V1_PINS := docker-compose==1.29.2 PyYAML==5.4.1 jsonschema==3.2.0 docker==7.2.0 \
+	attrs==26.1.0 bcrypt==5.0.0 certifi==2026.10.18 cffi==2.1.1 charset-normalizer==3.5.2 \
+	cryptography==50.0.2 distro==1.9.0 dockerpty==0.4.1 docopt==0.6.2 idna==3.20 invoke==3.0.3 \
+	paramiko==5.1.0 pycparser==3.12 PyNaCl==1.6.2 pyrsistent==0.20.0 python-dotenv==0.21.1 \
+	requests==2.34.2 six==1.17.0 texttable==1.7.2 urllib3==2.8.0 websocket-client==0.59.0
+
+$(COMPOSE_V1):
+	$(PYTHON) -m venv $(COMPOSE_V1_VENV)
+	$(COMPOSE_V1_VENV)/bin/python -m pip install -q setuptools==65.5.0 wheel==0.48.0 Cython==0.29.37
+	$(COMPOSE_V1_VENV)/bin/python -m pip install -q --no-build-isolation PyYAML==5.4.1
+	$(COMPOSE_V1_VENV)/bin/python -m pip install -q $(COMPOSE_V1_PINS)
+	@touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
