@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from charset_normalizer import from_bytes
@@ -62,6 +62,7 @@ class _Host:
     robots_loaded: bool = False
     robots_blocks_all: bool = False
     dead: str | None = None  # why the host is unreachable this run
+    hold_until: datetime | None = None  # the host asked us (Retry-After) to stay away until
 
 
 ROBOTS_BLOCKED = "blocked by robots.txt"
@@ -110,6 +111,10 @@ class PoliteClient:
 
     def host_failure(self, url: str) -> str | None:
         return self._host(url).dead
+
+    def hold_until(self, url: str) -> datetime | None:
+        """The latest time a Retry-After from this host asked us to wait for, if any."""
+        return self._host(url).hold_until
 
     async def robots(self, url: str, outlet_id: str) -> Protego | None:
         host = self._host(url)
@@ -179,6 +184,9 @@ class PoliteClient:
             async with host.semaphore:
                 await self._pace(host)
                 page, retry_after = await self._attempt(url, accept, validators)
+            if retry_after:
+                until = datetime.now(UTC) + timedelta(seconds=retry_after)
+                host.hold_until = max(host.hold_until or until, until)
             if retry_after and retry_after > s.max_retry_after_s:
                 page.error = f"{page.error}; Retry-After {retry_after:.0f}s exceeds limit"
                 retry_after = None

@@ -159,6 +159,8 @@ class OutletReport:
     stored: int = 0
     skipped: int = 0
     failed: int = 0
+    extracted: int = 0  # fetched pages that yielded article-length text
+    dated: int = 0  # of those, how many got a publication date
     status: str = "ok"  # ok | partial | failed
     error: str | None = None
     spooled: bool = False

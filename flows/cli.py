@@ -71,6 +71,18 @@ def _db(db: Path | None, config: Config | None) -> Path:
     return config.settings.db if config else DEFAULT_DB
 
 
+def _outlets_config(path: Path, outlet_ids: list[str] | None) -> Config:
+    """The config, when it has outlets and every one asked for by id."""
+    cfg = _config(path)
+    assert cfg is not None
+    unknown = sorted(set(outlet_ids or ()) - {o.id for o in cfg.outlets})
+    if unknown:
+        raise fail(f"no outlet '{unknown[0]}' in {path}")
+    if not cfg.outlets:
+        raise fail(f"{path}: no outlets configured")
+    return cfg
+
+
 def _quiet_prefect(verbose: bool) -> None:
     if not verbose:
         for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS"):
@@ -85,22 +97,20 @@ def run(
         list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+    due_only: Annotated[
+        bool, typer.Option("--due", help="Only the outlets whose turn it is (as serve does).")
+    ] = False,
 ) -> None:
     """One ingest pass over the configured outlets."""
-    cfg = _config(config)
-    assert cfg is not None
-    if outlet:
-        unknown = sorted(set(outlet) - {o.id for o in cfg.outlets})
-        if unknown:
-            raise fail(f"no outlet '{unknown[0]}' in {config}")
-    if not cfg.outlets:
-        raise fail(f"{config}: no outlets configured")
-    summary = _run_flow(cfg, _db(db, cfg), outlet, verbose)
+    cfg = _outlets_config(config, outlet)
+    summary = _run_flow(cfg, _db(db, cfg), outlet, verbose, due_only)
     if summary.all_failed:
         raise typer.Exit(1)
 
 
-def _run_flow(cfg: Config, db_path: Path, outlet_ids: list[str] | None, verbose: bool):  # noqa: ANN202
+def _run_flow(  # noqa: ANN202
+    cfg: Config, db_path: Path, outlet_ids: list[str] | None, verbose: bool, due_only: bool = False
+):
     _quiet_prefect(verbose)
     from flows.ingest import ingest, register_progress
     from flows.progress import make_progress, print_summary
@@ -114,7 +124,7 @@ def _run_flow(cfg: Config, db_path: Path, outlet_ids: list[str] | None, verbose:
             summary = asyncio.run(
                 ingest(
                     config_path=str(cfg.path), db_path=str(db_path), outlet_ids=outlet_ids,
-                    run_id=run_id,
+                    run_id=run_id, due_only=due_only,
                 )
             )  # fmt: skip
     except KeyboardInterrupt:
@@ -367,6 +377,89 @@ def alerts(
         for label, state, attempts, error in states:
             note = f" — {error}" if error else ""
             out.print(f"  → {label}: {state} after {attempts} attempt(s){note}", highlight=False)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    db: DbOpt = None,
+    outlet: Annotated[
+        list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
+    ] = None,
+    port: Annotated[
+        int,
+        typer.Option("--port", help="Port of the local Prefect server (without PREFECT_API_URL)."),
+    ] = 4200,
+    tick: Annotated[
+        float | None,
+        typer.Option(
+            "--tick-seconds",
+            help="Look for due outlets this often (default: the shortest interval any outlet may need).",
+        ),
+    ] = None,
+) -> None:
+    """Scheduled operation: ingest on each outlet's interval, alerts after each pass, health
+    checks and a daily health report, until Ctrl-C."""
+    from flows.serve import ServeError
+    from flows.serve import serve as run_serve
+
+    cfg = _outlets_config(config, outlet)
+    if tick is not None and tick < 1:
+        raise fail("--tick-seconds must be at least 1")
+    try:
+        run_serve(
+            cfg, _db(db, cfg), port, outlet, tick, announce=lambda m: out.print(m, highlight=False)
+        )
+    except ServeError as exc:
+        raise fail(str(exc)) from None
+    out.print("newsmon serve: stopped")
+
+
+@app.command()
+def health(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    db: DbOpt = None,
+    events: Annotated[
+        int, typer.Option("--events", "-n", help="Also list this many recent changes of state.")
+    ] = 0,
+) -> None:
+    """Source health per outlet: ok, stale, failing or degraded, and why."""
+    from flows.health import assess_all, pct
+    from storage.db import Store, StoreError
+
+    cfg = _config(config)
+    assert cfg is not None
+    store = Store(_db(db, cfg))
+    try:
+        table_rows = assess_all(cfg, store)
+        changes = store.health_events(events) if events else []
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    style = {"ok": "green", "stale": "yellow", "degraded": "magenta", "failing": "red"}
+    table = Table(
+        "outlet", "state", "last success", "new/day 7d", "normal/day", "text yield",
+        "dated", "errors", "why",
+    )  # fmt: skip
+    for h in table_rows:
+        table.add_row(
+            h.outlet_id, f"[{style.get(h.state, 'white')}]{h.state}[/]", _cell(h.last_success),
+            _rate(h.new_per_day), _rate(h.normal_per_day),
+            f"{pct(h.text_yield)} ({pct(h.normal_yield)})", f"{pct(h.dated)} ({pct(h.normal_dated)})",
+            pct(h.error_rate), h.reason,
+        )  # fmt: skip
+    out.print(table)
+    for changed_at, outlet_id, old, new, reason, notified_at, error in changes:
+        sent = "notified" if notified_at else f"not notified{f' ({error})' if error else ''}"
+        out.print(
+            f"{_cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}",
+            highlight=False,
+        )
+    if any(h.state in ("failing", "degraded", "stale") for h in table_rows):
+        raise typer.Exit(1)
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 @app.command("eval-rules")

@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from extractors.http import ClientSettings
 from extractors.records import Outlet, Section
 from extractors.topics import Rule, RuleError, Term
+from flows.polling import PollPolicy, Schedule
 
 DEFAULT_CONFIG = Path("newsmon.toml")
 DEFAULT_DB = Path("data/newsmon.duckdb")
@@ -46,6 +47,7 @@ class Config:
     outlets: tuple[Outlet, ...]
     rules: tuple[Rule, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    schedule: Schedule = field(default_factory=Schedule)
 
 
 _SETTINGS_KEYS = {
@@ -57,7 +59,13 @@ _SETTINGS_KEYS = {
 _OUTLET_KEYS = {
     "id": str, "name": str, "homepage": str, "language": str, "feeds": list, "sitemaps": list,
     "sections": list, "article_pattern": str, "min_delay_s": (int, float), "max_articles": int,
-    "enabled": bool,
+    "enabled": bool, "interval_minutes": (int, float), "min_interval_minutes": (int, float),
+    "max_interval_minutes": (int, float),
+}  # fmt: skip
+_SCHEDULE_KEYS = {
+    "interval_minutes": (int, float), "min_interval_minutes": (int, float),
+    "max_interval_minutes": (int, float), "max_backoff_minutes": (int, float), "adaptive": bool,
+    "health_report": str,
 }  # fmt: skip
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -103,7 +111,59 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     if len({r.id for r in rules}) != len(rules):
         raise ConfigError(f"{path}: two rules share an id")
     alerts = _alerts(raw.get("alerts", {}), path)
-    return Config(path=path, settings=settings, outlets=tuple(outlets), rules=rules, alerts=alerts)
+    schedule = _schedule(raw.get("schedule", {}), outlets_raw, path)
+    return Config(
+        path=path, settings=settings, outlets=tuple(outlets), rules=rules, alerts=alerts,
+        schedule=schedule,
+    )  # fmt: skip
+
+
+def _schedule(table: Any, outlets_raw: list[Any], path: Path) -> Schedule:
+    where = f"{path}: [schedule]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    _check_types(table, _SCHEDULE_KEYS, where)
+    minutes = {k: float(v) for k, v in table.items() if k.endswith("_minutes")}
+    interval = minutes.get("interval_minutes", 15.0)
+    default = _policy(
+        interval,
+        minutes.get("min_interval_minutes", min(5.0, interval)),
+        minutes.get("max_interval_minutes", max(120.0, interval)),
+        minutes.get("max_backoff_minutes", max(360.0, interval)),
+        table.get("adaptive", True),
+        where,
+    )
+    report = table.get("health_report", "08:00").strip()
+    if report and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", report):
+        raise ConfigError(f'{where}: \'health_report\' must be a UTC time "HH:MM" or "" (off)')
+    per_outlet = {}
+    for index, item in enumerate(outlets_raw):
+        own = {k: float(item[k]) for k in item if k.endswith("interval_minutes")}
+        if not own or item.get("enabled", True) is False:
+            continue
+        interval = own.get("interval_minutes", default.interval_s / 60)
+        per_outlet[item["id"]] = _policy(
+            interval,
+            own.get("min_interval_minutes", min(default.min_s / 60, interval)),
+            own.get("max_interval_minutes", max(default.max_s / 60, interval)),
+            max(default.max_backoff_s / 60, interval),
+            default.adaptive,
+            f"{path}: outlet[{index}] ({item['id']})",
+        )
+    return Schedule(default, per_outlet, report or None)
+
+
+def _policy(
+    interval: float, low: float, high: float, backoff: float, adaptive: bool, where: str
+) -> PollPolicy:
+    if low <= 0:
+        raise ConfigError(f"{where}: intervals must be more than 0 minutes")
+    if not low <= interval <= high:
+        raise ConfigError(
+            f"{where}: need min_interval_minutes <= interval_minutes <= max_interval_minutes "
+            f"(got {low:g} <= {interval:g} <= {high:g})"
+        )
+    return PollPolicy(interval * 60, low * 60, high * 60, backoff * 60, adaptive)
 
 
 _RULE_KEYS = {

@@ -1,4 +1,5 @@
-"""The Prefect flow `ingest`: one branch per outlet, all hosts in parallel.
+"""The Prefect flows: `ingest` (one branch per outlet, all hosts in parallel) and the daily
+`health-report`.
 
 Prefect decorates the orchestration only. Shared resources (HTTP client, extraction pool,
 progress display) live in a registry keyed by run id instead of being task parameters, so
@@ -15,14 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NONE
 
 from extractors.http import PoliteClient
 from extractors.records import Outlet, OutletReport
 from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
+from flows.health import HealthCheck, assess_all, check_health, pct, report_text
+from flows.notify import ChannelError, Notifier
 from flows.pipeline import Extractor, NoProgress, Progress, RunContext, ingest_outlet
+from flows.polling import due, next_poll
 from storage.db import Batch, OutletRow, Store, StoreError
+from storage.health import PollState
 
 _CONTEXTS: dict[str, RunContext] = {}
 _PROGRESS: dict[str, Progress] = {}
@@ -34,6 +40,8 @@ class RunSummary:
     reports: list[OutletReport] = field(default_factory=list)
     merged_spool: int = 0
     alerts: AlertSummary | None = None
+    health: HealthCheck | None = None
+    not_due: list[str] = field(default_factory=list)  # outlets a scheduled run left for later
 
     @property
     def all_failed(self) -> bool:
@@ -60,15 +68,19 @@ async def ingest_outlet_task(outlet: Outlet, run_id: str) -> OutletReport:
 @flow(name="ingest", log_prints=False, validate_parameters=False)
 async def ingest(
     config_path: str, db_path: str | None = None, outlet_ids: list[str] | None = None,
-    run_id: str | None = None,
+    run_id: str | None = None, due_only: bool = False,
 ) -> RunSummary:  # fmt: skip
-    """One pass over the configured outlets."""
+    """One pass over the configured outlets (with due_only, over those whose turn it is)."""
     config = load(config_path)
-    return await run_outlets(config, db_path, outlet_ids, run_id)
+    return await run_outlets(config, db_path, outlet_ids, run_id, due_only)
 
 
 async def run_outlets(
-    config: Config, db_path: str | None, outlet_ids: list[str] | None, run_id: str | None
+    config: Config,
+    db_path: str | None,
+    outlet_ids: list[str] | None,
+    run_id: str | None,
+    due_only: bool = False,
 ) -> RunSummary:
     logger = get_run_logger()
     run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
@@ -76,11 +88,44 @@ async def run_outlets(
     store = Store(Path(db_path) if db_path else config.settings.db)
     summary = RunSummary(run_id)
     summary.merged_spool = await asyncio.to_thread(store.merge_spool)
+    try:
+        polls = await asyncio.to_thread(store.poll_states, 30.0 if due_only else 2.0)
+    except StoreError as exc:
+        if due_only:  # not knowing who is due, polling everyone would hammer the outlets
+            logger.warning(f"skipping this run: cannot read the polling state: {exc}")
+            return summary
+        polls = {}
+    if due_only:
+        tick = config.schedule.tick_s([o.id for o in outlets])
+        chosen = due(outlets, polls, datetime.now(UTC), slack_s=min(tick / 2, 120.0))
+        summary.not_due = [o.id for o in outlets if o not in chosen]
+        outlets = chosen
+        logger.info(f"due now: {', '.join(o.id for o in outlets) or 'none'}")
+    if outlets:
+        await _ingest(config, store, outlets, run_id, polls, summary)
+    if config.rules:
+        summary.alerts = await alerts_task(config, store)
+    summary.health = await health_task(config, store)
+    await _publish_summary(summary)
+    return summary
+
+
+async def _ingest(
+    config: Config,
+    store: Store,
+    outlets: list[Outlet],
+    run_id: str,
+    polls: dict[str, PollState],
+    summary: RunSummary,
+) -> None:
+    logger = get_run_logger()
     extractor = Extractor(config.settings.workers, config.rules)
     progress = _PROGRESS.pop(run_id, None) or NoProgress()
     try:
         async with PoliteClient(config.settings.client) as client:
-            _CONTEXTS[run_id] = RunContext(run_id, client, store, extractor, progress, config.rules)
+            _CONTEXTS[run_id] = RunContext(
+                run_id, client, store, extractor, progress, config.rules, config.schedule, polls
+            )
             outcomes = await asyncio.gather(
                 *(ingest_outlet_task(o, run_id) for o in outlets), return_exceptions=True
             )
@@ -91,12 +136,10 @@ async def run_outlets(
         if isinstance(outcome, OutletReport):
             summary.reports.append(outcome)
         else:
-            summary.reports.append(await _record_crash(store, run_id, outlet, outcome, progress))
+            crash = await _record_crash(config, store, run_id, outlet, outcome, progress, polls)
+            summary.reports.append(crash)
     for report in summary.reports:
         logger.info(summary_line(report))
-    if config.rules:
-        summary.alerts = await alerts_task(config, store)
-    return summary
 
 
 @task(name="alerts", cache_policy=NONE)
@@ -111,21 +154,99 @@ async def alerts_task(config: Config, store: Store) -> AlertSummary:
 
 
 async def _record_crash(
-    store: Store, run_id: str, outlet: Outlet, error: BaseException, progress: Progress
+    config: Config,
+    store: Store,
+    run_id: str,
+    outlet: Outlet,
+    error: BaseException,
+    progress: Progress,
+    polls: dict[str, PollState],
 ) -> OutletReport:
     """An unexpected exception in one branch fails that outlet, never the run."""
     now = datetime.now(UTC)
     reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
     report = OutletReport(run_id, outlet.id, outlet.name, now, now, status="failed", error=reason)
+    poll = next_poll(
+        config.schedule.policy(outlet.id), polls.get(outlet.id), report, None, None, now
+    )
     batch = Batch(
         run_id=run_id,
         outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
         reports=[report],
+        polls=[poll],
     )
     with contextlib.suppress(StoreError):
         await asyncio.to_thread(store.write, batch)
     progress.outlet_finished(report)
     return report
+
+
+@task(name="health", cache_policy=NONE)
+async def health_task(config: Config, store: Store) -> HealthCheck:
+    """Source health after each pass; a change of state is announced once."""
+    result = await asyncio.to_thread(check_health, config, store)
+    logger = get_run_logger()
+    for event in result.changes:
+        logger.warning(
+            f"health: {event.outlet_id} {event.old_state} → {event.new_state}: {event.reason}"
+        )
+    for error in result.errors:
+        logger.warning(f"health: {error}")
+    return result
+
+
+async def _publish_summary(summary: RunSummary) -> None:
+    """A per-outlet table on the flow run in the Prefect UI."""
+    states = {h.outlet_id: h.state for h in summary.health.table} if summary.health else {}
+    rows = [
+        {
+            "outlet": r.outlet_id, "status": r.status, "discovered": r.discovered,
+            "fetched": r.fetched, "stored": r.stored, "skipped": r.skipped, "failed": r.failed,
+            "health": states.get(r.outlet_id, ""), "error": r.error or "",
+        }
+        for r in summary.reports
+    ] + [{"outlet": o, "status": "not due", "health": states.get(o, "")} for o in summary.not_due]  # fmt: skip
+    if not rows:
+        return
+    stored = sum(r.stored for r in summary.reports)
+    try:
+        await acreate_table_artifact(
+            table=rows, key="ingest-summary",
+            description=f"{len(summary.reports)} outlet(s) polled, {stored} new article(s)",
+        )  # fmt: skip
+    except Exception as exc:  # the UI table is a courtesy; never fail a run over it
+        get_run_logger().warning(f"could not publish the run summary artifact: {exc}")
+
+
+@flow(name="health-report", log_prints=False, validate_parameters=False)
+async def health_report(config_path: str, db_path: str | None = None) -> str:
+    """Every outlet's health, to the alert channels and as a table in the Prefect UI."""
+    config = load(config_path)
+    store = Store(Path(db_path) if db_path else config.settings.db)
+    logger = get_run_logger()
+    table = await asyncio.to_thread(assess_all, config, store)
+    title, body = report_text(table)
+    logger.info(f"{title}\n{body}")
+    for url in config.alerts.channels:
+        try:
+            error = await asyncio.to_thread(Notifier.from_url(url).send, title, body)
+        except ChannelError as exc:
+            error = str(exc)
+        if error:
+            logger.warning(f"health report not delivered: {error}")
+    await acreate_table_artifact(
+        key="health-report", description=title,
+        table=[
+            {"outlet": h.outlet_id, "state": h.state, "reason": h.reason,
+             "last success": f"{h.last_success:%Y-%m-%d %H:%M}" if h.last_success else "",
+             "new/day (7d)": round(h.new_per_day or 0, 1),
+             "normal/day": round(h.normal_per_day or 0, 1),
+             "text yield": pct(h.text_yield), "dated": pct(h.dated),
+             "errors": pct(h.error_rate)}
+            for h in table
+        ],
+    )  # fmt: skip
+    return title
 
 
 def register_progress(run_id: str, progress: Progress) -> None:

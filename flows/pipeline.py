@@ -19,8 +19,10 @@ from extractors.http import HTML_TYPES, ROBOTS_BLOCKED, PoliteClient
 from extractors.records import Article, Candidate, ExtractionFailure, Outlet, OutletReport
 from extractors.topics import Rule, TopicMatch, score
 from flows.discovery import discover
+from flows.polling import RATE_WINDOW, Schedule, next_poll
 from storage.alerts import TopicRow
 from storage.db import Batch, OutletRow, Store, UrlAlias
+from storage.health import PollState
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 IN_FLIGHT = 16  # pages fetched but not yet extracted, per outlet
@@ -74,6 +76,8 @@ class RunContext:
     extract: Callable[[ExtractJob], Awaitable[Article | ExtractionFailure]]
     progress: Progress = field(default_factory=NoProgress)
     rules: tuple[Rule, ...] = ()
+    schedule: Schedule = field(default_factory=Schedule)
+    polls: dict[str, PollState] = field(default_factory=dict)  # as they were when the run began
 
 
 async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
@@ -101,6 +105,8 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.fetched = len(articles) + sum(1 for f in failures if f.fetched)
     report.failed = len(failures)
     errors += [f"{f.url}: {f.reason}" for f in failures]
+    report.extracted = len(articles)
+    report.dated = sum(1 for a in articles if a.published_at is not None)
 
     articles, aliases = await _drop_known_canonicals(articles, ctx.store)
     report.skipped += len(aliases)
@@ -114,6 +120,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.finished_at = datetime.now(UTC)
 
     batch = Batch(
+        polls=[await _next_poll(outlet, report, articles, ctx)],
         run_id=ctx.run_id,
         outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
         articles=articles,
@@ -128,6 +135,20 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.spooled = result.spooled
     ctx.progress.outlet_finished(report)
     return report
+
+
+async def _next_poll(
+    outlet: Outlet, report: OutletReport, articles: list[Article], ctx: RunContext
+) -> PollState:
+    now = datetime.now(UTC)
+    since = now - RATE_WINDOW
+    published = await asyncio.to_thread(ctx.store.published_since, outlet.id, since)
+    if published is not None:
+        published += sum(1 for a in articles if min(a.published_at or now, a.fetched_at) >= since)
+    return next_poll(
+        ctx.schedule.policy(outlet.id), ctx.polls.get(outlet.id), report, published,
+        ctx.client.hold_until(outlet.homepage), now,
+    )  # fmt: skip
 
 
 def score_topics(articles: list[Article], rules: tuple[Rule, ...]) -> list[TopicRow]:

@@ -89,6 +89,14 @@ def print_summary(out: Console, err: Console, summary: RunSummary, db: Path) -> 
             f"{db.name}.spool/ and are merged by the next run (nothing is lost)",
             highlight=False,
         )
+    if summary.not_due:
+        out.print(f"not due yet: {', '.join(summary.not_due)}", highlight=False)
+    for change in summary.health.changes if summary.health else []:
+        err.print(
+            f"[magenta]health:[/] {change.outlet_id}: {change.old_state or 'new'} → "
+            f"{change.new_state}" + (f": {change.reason}" if change.reason else ""),
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
     for r in summary.reports:
         if r.status == "failed":
             err.print(f"[red]error:[/] {r.outlet_id}: {r.error}", highlight=False, soft_wrap=True)

@@ -27,7 +27,9 @@ import pyarrow as pa
 from extractors.records import Article, FetchRecord, OutletReport, SourceState
 from extractors.urls import url_key
 from storage import alerts as outbox
+from storage import health
 from storage.alerts import Alert, Channel, Delivery, Outcome, TopicRow
+from storage.health import HealthEvent, HealthState, OutletHistory, PollState
 from storage.schema import MIGRATIONS
 from storage.serde import dumps, from_jsonable, to_jsonable
 from storage.spool import Spool
@@ -72,6 +74,7 @@ class Batch:
     reports: list[OutletReport] = field(default_factory=list)
     sources: list[SourceState] = field(default_factory=list)
     topics: list[TopicRow] = field(default_factory=list)
+    polls: list[PollState] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ class Store:
             self._insert_fetches(con, batch)
             self._upsert_reports(con, batch.reports)
             self._upsert_sources(con, batch.sources)
+            health.write_polls(con, batch.polls)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -373,15 +377,19 @@ class Store:
     ) -> None:
         for r in reports:
             con.execute(
-                """INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO runs (run_id, outlet_id, started_at, finished_at, discovered,
+                       fetched, stored, skipped, failed, status, error, extracted, dated)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (run_id, outlet_id) DO UPDATE SET
                    finished_at = excluded.finished_at, discovered = excluded.discovered,
                    fetched = excluded.fetched, stored = excluded.stored,
                    skipped = excluded.skipped, failed = excluded.failed,
-                   status = excluded.status, error = excluded.error""",
+                   status = excluded.status, error = excluded.error,
+                   extracted = excluded.extracted, dated = excluded.dated""",
                 [
                     r.run_id, r.outlet_id, _utc(r.started_at), _utc(r.finished_at), r.discovered,
-                    r.fetched, r.stored, r.skipped, r.failed, r.status, r.error,
+                    r.fetched, r.stored, r.skipped, r.failed, r.status, r.error, r.extracted,
+                    r.dated,
                 ],
             )  # fmt: skip
 
@@ -574,6 +582,78 @@ class Store:
                    FROM last l"""
             ).fetchall()
         return {r[0]: LastRun(*r) for r in rows}
+
+    # -- polling and health ---------------------------------------------------------------
+    def poll_states(self, wait_s: float = 30.0) -> dict[str, PollState]:
+        """Raises StoreLocked if the file stays held: a scheduler must not take every outlet
+        for due just because it could not read when they are."""
+        if not self.path.exists():
+            return {}
+        with self._connect(read_only=True, wait_s=wait_s) as con:
+            return health.read_polls(con) if _has_table(con, "outlet_polls") else {}
+
+    def published_since(self, outlet_id: str, since: datetime) -> int | None:
+        """None when the file is held: the caller keeps the pace it had."""
+        try:
+            reader = self._read()
+            if reader is None:
+                return 0
+            with reader as con:
+                return health.published_since(con, outlet_id, since)
+        except StoreLocked:
+            return None
+
+    def health_history(
+        self, now: datetime, window: timedelta
+    ) -> tuple[dict[str, OutletHistory], dict[str, HealthState]]:
+        """Each outlet's runs, requests and new articles within `window`, and its stored state."""
+        reader = self._read()
+        if reader is None:
+            return {}, {}
+        with reader as con:
+            if not _has_table(con, "outlet_health"):
+                return {}, {}
+            return health.history(con, now, window), health.read_states(con)
+
+    def record_health(
+        self,
+        states: Sequence[HealthState],
+        quiet: set[str],
+        claim_attempts: int = 0,
+        stale: timedelta = timedelta(minutes=10),
+    ) -> tuple[list[HealthEvent], list[HealthEvent]]:
+        """Store the states (changes become events) and, when claim_attempts > 0, claim the
+        events whose notification is owed. Returns (new events, claimed events)."""
+        now = datetime.now(UTC)
+        with self._connect(read_only=False, wait_s=30) as con:
+            self._migrate(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                created = health.record_states(con, states, now, quiet)
+                claimed = (
+                    health.claim_events(con, now, stale, claim_attempts) if claim_attempts else []
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return created, claimed
+
+    def finish_health_events(self, outcomes: Sequence[tuple[str, str | None]]) -> None:
+        """(event_id, error or None) for each notification attempt."""
+        now = datetime.now(UTC)
+        with self._connect(read_only=False, wait_s=60) as con:
+            for event_id, error in outcomes:
+                health.finish_event(con, event_id, error, now)
+
+    def health_events(self, limit: int = 20) -> list[tuple]:
+        reader = self._read()
+        if reader is None:
+            return []
+        with reader as con:
+            if not _has_table(con, "health_events"):
+                return []
+            return health.recent_events(con, limit)
 
     def query(self, sql: str, wait_s: float = 15.0) -> QueryResult:
         """Run read-only SQL. If a writer holds the file longer than `wait_s`, read a snapshot

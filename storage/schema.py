@@ -149,4 +149,38 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (alert_id, channel)
     );
     """,
+    # 4: scheduled operation. Per-run yield counts feed source health; outlet_polls holds the
+    # adaptive polling and backoff state; outlet_health the last known state per outlet and
+    # health_events each change of state (and whether its notification went out).
+    """
+    ALTER TABLE runs ADD COLUMN extracted INTEGER;  -- NULL for runs before this migration
+    ALTER TABLE runs ADD COLUMN dated INTEGER;
+    CREATE TABLE outlet_polls (
+        outlet_id       VARCHAR PRIMARY KEY,
+        interval_s      DOUBLE NOT NULL,
+        next_due_at     TIMESTAMPTZ NOT NULL,
+        failures        INTEGER NOT NULL,
+        last_polled_at  TIMESTAMPTZ,
+        reason          VARCHAR
+    );
+    CREATE TABLE outlet_health (
+        outlet_id   VARCHAR PRIMARY KEY,
+        state       VARCHAR NOT NULL,
+        since       TIMESTAMPTZ NOT NULL,
+        reason      VARCHAR,
+        checked_at  TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE health_events (
+        event_id     VARCHAR PRIMARY KEY,
+        outlet_id    VARCHAR NOT NULL,
+        changed_at   TIMESTAMPTZ NOT NULL,
+        old_state    VARCHAR,
+        new_state    VARCHAR NOT NULL,
+        reason       VARCHAR,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        claimed_at   TIMESTAMPTZ,
+        notified_at  TIMESTAMPTZ,
+        last_error   VARCHAR
+    );
+    """,
 ]

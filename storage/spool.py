@@ -113,12 +113,14 @@ def _encode(batch: Batch) -> dict[str, object]:
         "reports": [to_jsonable(x) for x in batch.reports],
         "sources": [to_jsonable(x) for x in batch.sources],
         "topics": [to_jsonable(x) for x in batch.topics],
+        "polls": [to_jsonable(x) for x in batch.polls],
     }
 
 
 def _decode(data: dict[str, object]) -> Batch:
     from storage.alerts import TopicRow
     from storage.db import Batch, OutletRow, UrlAlias
+    from storage.health import PollState
 
     def items(key: str) -> list[dict[str, object]]:
         value = data.get(key) or []
@@ -133,4 +135,5 @@ def _decode(data: dict[str, object]) -> Batch:
         reports=[from_jsonable(OutletReport, x) for x in items("reports")],
         sources=[from_jsonable(SourceState, x) for x in items("sources")],
         topics=[from_jsonable(TopicRow, x) for x in items("topics")],
+        polls=[from_jsonable(PollState, x) for x in items("polls")],
     )

@@ -1,0 +1,214 @@
+"""SQL for unattended operation: adaptive polling state and source health.
+
+The judgement (when an outlet is due, what counts as degraded) lives in flows/; this module only
+reads the history it needs and records what was decided, atomically, so two processes checking
+health at once still announce a change of state once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+
+from extractors.http import ROBOTS_BLOCKED  # a site's wish, not an error
+
+
+@dataclass
+class PollState:
+    """When an outlet is next due, and why: one row of `outlet_polls`."""
+
+    outlet_id: str
+    interval_s: float
+    next_due_at: datetime
+    failures: int = 0  # consecutive failed polls
+    last_polled_at: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RunStats:
+    run_id: str
+    started_at: datetime
+    status: str
+    fetched: int  # article pages that arrived
+    extracted: int | None  # of those, with article-length text (None: run predates counting)
+    dated: int | None
+    stored: int
+    requests: int
+    errors: int  # requests that failed (robots.txt refusals are not failures)
+    error: str | None
+
+
+@dataclass
+class OutletHistory:
+    outlet_id: str
+    runs: list[RunStats] = field(default_factory=list)  # newest first
+    # Publication times: the page's date when plausible, else when we first saw the article.
+    # A back catalogue fetched on the first run keeps its own dates and does not look busy.
+    last_published_at: datetime | None = None
+    published_7d: int = 0
+    published_window: int = 0
+
+
+@dataclass(frozen=True)
+class HealthState:
+    outlet_id: str
+    state: str
+    reason: str
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HealthEvent:
+    event_id: str
+    outlet_id: str
+    changed_at: datetime
+    old_state: str | None
+    new_state: str
+    reason: str | None
+    attempts: int = 0
+
+
+# -- polling ------------------------------------------------------------------------------
+def write_polls(con: duckdb.DuckDBPyConnection, polls: Sequence[PollState]) -> None:
+    for p in polls:
+        con.execute(
+            """INSERT INTO outlet_polls VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (outlet_id) DO UPDATE SET interval_s = excluded.interval_s,
+               next_due_at = excluded.next_due_at, failures = excluded.failures,
+               last_polled_at = excluded.last_polled_at, reason = excluded.reason""",
+            [p.outlet_id, p.interval_s, p.next_due_at, p.failures, p.last_polled_at, p.reason],
+        )
+
+
+def read_polls(con: duckdb.DuckDBPyConnection) -> dict[str, PollState]:
+    rows = con.execute(
+        "SELECT outlet_id, interval_s, next_due_at, failures, last_polled_at, reason "
+        "FROM outlet_polls"
+    ).fetchall()
+    return {r[0]: PollState(*r) for r in rows}
+
+
+def published_since(con: duckdb.DuckDBPyConnection, outlet_id: str, since: datetime) -> int:
+    """Articles of an outlet published since `since` (see OutletHistory for which time)."""
+    return con.execute(
+        """SELECT count(*) FROM articles
+           WHERE outlet_id = ? AND duplicate_of IS NULL
+             AND coalesce(least(published_at, fetched_at), fetched_at) >= ?""",
+        [outlet_id, since],
+    ).fetchall()[0][0]
+
+
+# -- health -------------------------------------------------------------------------------
+def history(
+    con: duckdb.DuckDBPyConnection, now: datetime, window: timedelta
+) -> dict[str, OutletHistory]:
+    since = now - window
+    out: dict[str, OutletHistory] = {}
+    rows = con.execute(
+        """WITH f AS (
+               SELECT run_id, outlet_id, count(*) AS requests,
+                      count(*) FILTER (WHERE error IS NOT NULL AND error <> ?) AS errors
+               FROM fetches WHERE fetched_at >= ? GROUP BY run_id, outlet_id)
+           SELECT r.outlet_id, r.run_id, r.started_at, r.status, r.fetched, r.extracted, r.dated,
+                  r.stored, coalesce(f.requests, 0), coalesce(f.errors, 0), r.error
+           FROM runs r LEFT JOIN f USING (run_id, outlet_id)
+           WHERE r.started_at >= ?
+           ORDER BY r.outlet_id, r.started_at DESC""",
+        [ROBOTS_BLOCKED, since, since],
+    ).fetchall()
+    for outlet_id, *rest in rows:
+        out.setdefault(outlet_id, OutletHistory(outlet_id)).runs.append(RunStats(*rest))
+    for outlet_id, last, in_7d, in_window in con.execute(
+        """WITH a AS (
+               SELECT outlet_id, coalesce(least(published_at, fetched_at), fetched_at) AS t
+               FROM articles WHERE duplicate_of IS NULL)
+           SELECT outlet_id, max(t), count(*) FILTER (WHERE t >= ?),
+                  count(*) FILTER (WHERE t >= ?)
+           FROM a GROUP BY outlet_id""",
+        [now - timedelta(days=7), since],
+    ).fetchall():
+        h = out.setdefault(outlet_id, OutletHistory(outlet_id))
+        h.last_published_at, h.published_7d, h.published_window = last, in_7d, in_window
+    return out
+
+
+def read_states(con: duckdb.DuckDBPyConnection) -> dict[str, HealthState]:
+    rows = con.execute("SELECT outlet_id, state, reason, since FROM outlet_health").fetchall()
+    return {r[0]: HealthState(*r) for r in rows}
+
+
+def record_states(
+    con: duckdb.DuckDBPyConnection, states: Sequence[HealthState], now: datetime, quiet: set[str]
+) -> list[HealthEvent]:
+    """Store the current states; a state that differs from the stored one becomes an event.
+    Changes out of a state in `quiet` (an outlet with no history yet) are recorded silently."""
+    known = read_states(con)
+    events = []
+    for s in states:
+        before = known.get(s.outlet_id)
+        changed = before is None or before.state != s.state
+        since = now if changed or before is None else before.since
+        con.execute(
+            """INSERT INTO outlet_health VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (outlet_id) DO UPDATE SET state = excluded.state,
+               since = excluded.since, reason = excluded.reason, checked_at = excluded.checked_at""",
+            [s.outlet_id, s.state, since, s.reason, now],
+        )
+        old = before.state if before else None
+        if not changed or (old in quiet or old is None) and s.state in quiet | {"ok"}:
+            continue
+        event = HealthEvent(uuid.uuid4().hex, s.outlet_id, now, old, s.state, s.reason)
+        con.execute(
+            "INSERT INTO health_events (event_id, outlet_id, changed_at, old_state, new_state, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?)",
+            [event.event_id, event.outlet_id, now, old, s.state, s.reason],
+        )
+        events.append(event)
+    return events
+
+
+def claim_events(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    stale: timedelta,
+    max_attempts: int,
+    max_age: timedelta = timedelta(days=1),
+) -> list[HealthEvent]:
+    """Events whose notification is still owed, marked as being sent by the caller. News of a
+    change older than `max_age` is no longer worth sending."""
+    rows = con.execute(
+        """UPDATE health_events SET claimed_at = ?, attempts = attempts + 1
+           WHERE notified_at IS NULL AND attempts < ? AND changed_at >= ?
+             AND (claimed_at IS NULL OR claimed_at < ?)
+           RETURNING event_id, outlet_id, changed_at, old_state, new_state, reason, attempts""",
+        [now, max_attempts, now - max_age, now - stale],
+    ).fetchall()
+    return sorted((HealthEvent(*r) for r in rows), key=lambda e: (e.changed_at, e.outlet_id))
+
+
+def finish_event(
+    con: duckdb.DuckDBPyConnection, event_id: str, error: str | None, now: datetime
+) -> None:
+    if error is None:
+        con.execute(
+            "UPDATE health_events SET notified_at = ?, last_error = NULL WHERE event_id = ?",
+            [now, event_id],
+        )
+    else:
+        con.execute(
+            "UPDATE health_events SET claimed_at = NULL, last_error = ? WHERE event_id = ?",
+            [error, event_id],
+        )
+
+
+def recent_events(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple]:
+    return con.execute(
+        """SELECT changed_at, outlet_id, old_state, new_state, reason, notified_at, last_error
+           FROM health_events ORDER BY changed_at DESC LIMIT ?""",
+        [limit],
+    ).fetchall()
