@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast demo lint format bench bench-dedup eval eval-dedup clean check-compose
+.PHONY: install run test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ eval: $(STAMP)
 ## Cost of placing one article at 1k/10k/100k stored articles, and index memory
 bench-dedup: $(STAMP)
 	$(BIN)/python -m benchmarks.dedup_bench
+
+## Analyst queries (counts, ILIKE search, topic and story joins, latest items) on 100k articles
+bench-query: $(STAMP)
+	$(BIN)/python -m benchmarks.query_bench --keep
 
 ## Offline checks of docker-compose.yml: the Compose Specification schema, then `config -q`
 ## (docker compose v2 when the plugin is installed, else docker-compose 1.29.2 from PyPI)
