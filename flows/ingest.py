@@ -131,7 +131,6 @@ async def _ingest(
             )
     finally:
         _CONTEXTS.pop(run_id, None)
-        extractor.close()
     for outlet, outcome in zip(outlets, outcomes, strict=True):
         if isinstance(outcome, OutletReport):
             summary.reports.append(outcome)

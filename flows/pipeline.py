@@ -7,9 +7,11 @@ for an outlet's own trouble (dead host, bad feed, 500s): that ends up in the Out
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -50,22 +52,44 @@ class NoProgress:
 
 
 class Extractor:
-    """Extraction in worker processes, started on first use and shared by all outlets."""
+    """Extraction in worker processes, started on first use and shared by all outlets.
+
+    The pool outlives the run: starting workers costs seconds (each imports trafilatura), and a
+    process that runs the flow again (tests, notebooks, an in-process scheduler) reuses it. One
+    pool is kept, for the latest worker count and rules.
+    """
 
     def __init__(self, workers: int = 0, rules: tuple[Rule, ...] = ()) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.rules = rules
-        self._pool: Executor | None = None
+        self._key = (self.workers, tuple(rule.signature() for rule in rules))
 
     async def __call__(self, job: ExtractJob) -> Article | ExtractionFailure:
-        if self._pool is None:
-            self._pool = make_pool(self.workers, self.rules)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, extract, job)
+        pool = _shared_pool(self._key, self.workers, self.rules)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, extract, job)
+        except BrokenProcessPool:
+            _drop_pool()  # a worker died (out of memory, killed): the next call starts afresh
+            raise
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+
+_POOL: tuple[tuple[object, ...], Executor] | None = None
+
+
+def _shared_pool(key: tuple[object, ...], workers: int, rules: tuple[Rule, ...]) -> Executor:
+    global _POOL
+    if _POOL is None or _POOL[0] != key:
+        _drop_pool()
+        _POOL = (key, make_pool(workers, rules))
+    return _POOL[1]
+
+
+@atexit.register
+def _drop_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL[1].shutdown(wait=True, cancel_futures=True)
+        _POOL = None
 
 
 @dataclass

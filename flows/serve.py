@@ -8,6 +8,7 @@ one store would poll every outlet twice.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import fcntl
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -58,13 +60,17 @@ def single_instance(data_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def local_prefect_server(data_dir: Path, port: int, timeout_s: float = 120.0) -> Iterator[str]:
+def local_prefect_server(
+    data_dir: Path, port: int, tick_s: float = 60.0, timeout_s: float = 120.0
+) -> Iterator[str]:
     """A Prefect server of our own on 127.0.0.1:port; yields its API URL."""
     home = (data_dir / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if _port_taken(port):
         raise ServeError(f"port {port} on 127.0.0.1 is taken; choose another with --port")
     env = {
+        # Create scheduled runs promptly (Prefect's default looks once a minute).
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(max(5, min(60, int(tick_s / 2)))),
         **os.environ,
         "PREFECT_HOME": str(home),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
@@ -175,9 +181,13 @@ def serve(
 ) -> None:
     """Blocks until Ctrl-C (or SIGTERM); raises ServeError for what stops it from starting."""
     data_dir = db.resolve().parent
+    ids = outlet_ids or [o.id for o in config.outlets]
+    tick = tick_s or config.schedule.tick_s(ids)
     with single_instance(data_dir):
         given = os.environ.get("PREFECT_API_URL")
-        server = contextlib.nullcontext(given) if given else local_prefect_server(data_dir, port)
+        server = (
+            contextlib.nullcontext(given) if given else local_prefect_server(data_dir, port, tick)
+        )
         with server as url, _terminate_as_interrupt():
             assert url is not None
             # Flow runs execute in child processes, which take the server from the environment.
@@ -185,10 +195,10 @@ def serve(
             from prefect import serve as prefect_serve
             from prefect.settings import PREFECT_API_URL, temporary_settings
 
+            from flows.ingest import ingest
+
             with temporary_settings(updates={PREFECT_API_URL: url}):
-                planned = deployments(config, db, outlet_ids, tick_s)
-                ids = outlet_ids or [o.id for o in config.outlets]
-                tick = tick_s or config.schedule.tick_s(ids)
+                planned = deployments(config, db, outlet_ids, tick)
                 ui = url.removesuffix("/api")
                 announce(
                     f"newsmon serve: {len(ids)} outlet(s) into {db}; looking for due outlets "
@@ -203,6 +213,15 @@ def serve(
                     f"Prefect: {ui} {'(given)' if given else '(local, data in ' + str(data_dir / 'prefect') + ')'}"
                 )
                 announce("Ctrl-C stops.")
+                # The due outlets now, rather than one tick from now.
+                asyncio.run(
+                    ingest(
+                        config_path=str(config.path.resolve()), db_path=str(db.resolve()),
+                        outlet_ids=outlet_ids, due_only=True,
+                    )
+                )  # fmt: skip
+                # Prefect's runner stops on SIGTERM by exiting; it leaves a harmless warning.
+                warnings.filterwarnings("ignore", message="coroutine 'Runner.astop'")
                 # One run at a time: a slow pass delays the next tick instead of overlapping it.
                 prefect_serve(*planned, limit=1, print_starting_message=False)
 

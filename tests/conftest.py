@@ -12,6 +12,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from flows.demo.server import Site, SiteServer  # noqa: E402
+from tests.sites import Receiver  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,3 +43,12 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     with prefect_test_harness(server_startup_timeout=90):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A JSON webhook endpoint on loopback (an Apprise json:// channel) that records messages."""
+    r = Receiver()
+    r.start()
+    yield r
+    r.stop()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import random
+import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from flows.demo.server import DEMO_DIR, Response, Site, load_manifest
@@ -70,7 +74,143 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
+class Receiver:
+    """A JSON webhook endpoint on loopback that can go down and come back on the same port."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        messages = self.messages
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                messages.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+# -- an outlet that keeps publishing ---------------------------------------------------------
+WORDS = [
+    "baku",
+    "moscow",
+    "ministry",
+    "pipeline",
+    "corridor",
+    "border",
+    "talks",
+    "delegation",
+    "parliament",
+    "summit",
+    "energy",
+    "grain",
+    "rail",
+    "transit",
+    "sanctions",
+    "envoy",
+    "treaty",
+    "customs",
+    "migrants",
+    "court",
+    "election",
+    "caspian",
+    "airline",
+    "tariff",
+    "investment",
+    "port",
+    "harbour",
+    "agreement",
+    "statement",
+    "visit",
+    "officials",
+    "minister",
+    "market",
+    "prices",
+    "exports",
+    "imports",
+    "gas",
+    "oil",
+    "electricity",
+    "region",
+    "villages",
+    "security",
+    "patrol",
+]
+
+
+def article(index: int, published: datetime, seed: str = "") -> bytes:
+    rng = random.Random(f"{seed}{index}")
+    paragraphs = "".join(
+        "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + ".</p>"
+        for _ in range(6)
+    )
+    return (
+        "<!doctype html><html lang='en'><head>"
+        f"<title>Report number {index} on the corridor</title>"
+        f"<meta property='article:published_time' content='{published.isoformat()}'></head>"
+        "<body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>"
+        f"<article><h1>Report number {index} on the corridor</h1>{paragraphs}</article>"
+        "<footer>© Outlet</footer></body></html>"
+    ).encode()
+
+
+def app_shell(index: int) -> bytes:
+    """The same URL after a redesign: the text now arrives by JavaScript, so none is served."""
+    return (
+        "<!doctype html><html lang='en'><head>"
+        f"<title>Report number {index}</title></head><body><nav><a href='/'>Home</a></nav>"
+        "<div id='root'>Loading…</div><script src='/static/app.js'></script></body></html>"
+    ).encode()
+
+
+class GrowingOutlet:
+    """A feed that gains three new articles before every run; a redesign hits every page."""
+
+    def __init__(self, origin: str = "https://changing.example", delay_s: float = 0.0) -> None:
+        self.site = Site(origin)
+        self.delay_s = delay_s  # per response: slow enough for concurrent readers to overlap
+        self.published: list[datetime] = []
+        self.redesigned = False
+
+    def path(self, index: int) -> str:
+        return f"/news/2026/report-{index}-on-the-corridor-talks"
+
+    def publish(self, count: int = 3) -> None:
+        self.published += [datetime.now(UTC)] * count
+        paths = [self.path(i) for i in range(len(self.published))]
+        for index, when in enumerate(self.published):
+            body = (
+                app_shell(index) if self.redesigned else article(index, when, self.site.real_origin)
+            )
+            self.site.routes[paths[index]] = Response(body, delay_s=self.delay_s)
+        self.site.routes["/rss"] = Response(
+            rss(self.site.real_origin, paths[::-1][:20]),
+            "application/rss+xml",
+            delay_s=self.delay_s,
+        )
+        self.site.routes["/robots.txt"] = Response(b"User-agent: *\nAllow: /\n", "text/plain")
+
+
 __all__ = [
+    "GrowingOutlet",
+    "Receiver",
     "Response",
     "Site",
     "config_text",

@@ -4,52 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
 from flows.ingest import ingest
-from tests.sites import Response, Site, outlet_toml, rss, write_config
+from tests.sites import Receiver, Response, Site, outlet_toml, rss, write_config
 
 SET = Path(__file__).parent / "topics_eval" / "set.jsonl"
 ITEMS = {d["id"]: d for d in map(json.loads, SET.read_text(encoding="utf-8").splitlines())}
-
-
-class Receiver:
-    """A JSON webhook endpoint on loopback that can go down and come back on the same port."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-        self.port = 0
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        messages = self.messages
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                messages.append(json.loads(body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
 
 def page(item: dict, published: datetime, prefix: str = "", suffix: str = "") -> bytes:
@@ -66,14 +29,6 @@ def page(item: dict, published: datetime, prefix: str = "", suffix: str = "") ->
         "<meta name='author' content='Staff'></head><body><nav><a href='/'>Home</a></nav>"
         f"<article><h1>{escape(item['title'])}</h1>{body}</article><footer>© Outlet</footer></body></html>"
     ).encode()
-
-
-@pytest.fixture
-def receiver():  # noqa: ANN201
-    r = Receiver()
-    r.start()
-    yield r
-    r.stop()
 
 
 def test_one_notification_per_story_exactly_once(

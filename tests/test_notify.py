@@ -12,7 +12,8 @@ from flows.notify import Notifier
 from flows.pipeline import score_topics
 from storage.db import Batch, Store
 from tests.factories import make_article
-from tests.test_alerts import ITEMS, Receiver
+from tests.sites import Receiver
+from tests.test_alerts import ITEMS
 
 ROOT = Path(__file__).parents[1]
 

@@ -1,0 +1,85 @@
+"""Source health end to end: a loopback outlet changes its layout, the real ingest flow notices,
+and a real webhook hears about it exactly once (and once more when it recovers)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flows.ingest import ingest
+from storage.db import Store
+from tests.sites import GrowingOutlet, Receiver, config_text, outlet_toml, write_config
+
+
+def test_layout_change_turns_degraded_within_two_runs_and_recovers(
+    tmp_path: Path, serve, prefect_api: str, receiver: Receiver
+) -> None:
+    outlet = GrowingOutlet()
+    outlet.publish()
+    serve(outlet.site)
+    config = write_config(
+        tmp_path / "c.toml",
+        config_text(outlet_toml("changing", outlet.site, feeds=["/rss"]))
+        + f'\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/health"]\n',
+    )
+    db = tmp_path / "h.duckdb"
+    store = Store(db)
+
+    def run() -> str:
+        summary = asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+        assert summary.health is not None and not summary.health.errors
+        return summary.health.table[0].state
+
+    states = [run()]
+    outlet.publish()
+    states.append(run())
+    assert states == ["ok", "ok"] and receiver.messages == []
+
+    outlet.redesigned = True
+    for _ in range(3):
+        outlet.publish()
+        states.append(run())
+    assert states[2:] == ["ok", "degraded", "degraded"]  # degraded within two runs
+    assert [m["title"] for m in receiver.messages] == ["newsmon: changing is degraded"]
+    # Pages that yielded nothing are tried again on later runs, so the count grows with them.
+    pattern = r"0 of \d+ fetched pages had article text \(normally 100%\)"
+    assert re.search(pattern, receiver.messages[0]["message"])
+
+    outlet.redesigned = False
+    for _ in range(2):
+        outlet.publish()
+        states.append(run())
+    assert states[5:] == ["ok", "ok"]
+    assert [m["title"] for m in receiver.messages] == [
+        "newsmon: changing is degraded",
+        "newsmon: changing recovered",
+    ]
+    events = store.health_events(10)
+    assert [(e[2], e[3]) for e in reversed(events)] == [("ok", "degraded"), ("degraded", "ok")]
+    assert all(e[5] is not None for e in events)  # both marked as notified
+
+
+def test_a_dead_outlet_is_failing_backs_off_and_is_announced_once(
+    tmp_path: Path, serve, prefect_api: str, receiver: Receiver
+) -> None:
+    outlet = GrowingOutlet()
+    outlet.publish()
+    server = serve(outlet.site)
+    config = write_config(
+        tmp_path / "c.toml",
+        config_text(outlet_toml("changing", outlet.site, feeds=["/rss"]))
+        + f'\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/health"]\n',
+    )
+    db = tmp_path / "f.duckdb"
+    asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    server.stop()  # the outlet goes away
+    for _ in range(3):
+        asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    poll = Store(db).poll_states()["changing"]
+    assert poll.failures == 3
+    wait = poll.next_due_at - (poll.last_polled_at or datetime.now(UTC))
+    assert wait > timedelta(minutes=50)  # 15 min doubled twice, give or take the jitter
+    assert [m["title"] for m in receiver.messages] == ["newsmon: changing is failing"]
+    assert "cannot connect" in receiver.messages[0]["message"]
