@@ -23,7 +23,7 @@ from extractors.topics import Rule, TopicMatch, score
 from flows.discovery import discover
 from flows.polling import RATE_WINDOW, Schedule, next_poll
 from storage.alerts import TopicRow
-from storage.db import Batch, OutletRow, Store, UrlAlias
+from storage.db import Batch, OutletRow, Store, UrlAlias, UrlFailure
 from storage.health import PollState
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -113,8 +113,11 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.discovered = len(found.candidates)
     errors = list(found.errors)
 
-    known = await asyncio.to_thread(ctx.store.known_urls, [c.url for c in found.candidates])
-    fresh = [c for c in found.candidates if c.url not in known]
+    urls = [c.url for c in found.candidates]
+    known = await asyncio.to_thread(ctx.store.known_urls, urls)
+    # Pages that yielded nothing lately wait for their retry time instead of every poll.
+    waiting = await asyncio.to_thread(ctx.store.deferred_urls, urls, report.started_at)
+    fresh = [c for c in found.candidates if c.url not in known and c.url not in waiting]
     report.skipped = len(found.candidates) - len(fresh)
     # Newest first, so a capped pass takes what matters now; the rest waits for the next pass.
     fresh.sort(key=lambda c: c.published_at or c.modified_at or _EPOCH, reverse=True)
@@ -145,6 +148,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
 
     batch = Batch(
         polls=[await _next_poll(outlet, report, articles, ctx)],
+        failures=[UrlFailure(f.url, outlet.id, f.reason, report.finished_at) for f in failures],
         run_id=ctx.run_id,
         outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
         articles=articles,

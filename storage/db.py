@@ -75,6 +75,20 @@ class Batch:
     sources: list[SourceState] = field(default_factory=list)
     topics: list[TopicRow] = field(default_factory=list)
     polls: list[PollState] = field(default_factory=list)
+    failures: list[UrlFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UrlFailure:
+    """An article URL that was fetched in vain (no article text, an HTTP error)."""
+
+    url: str
+    outlet_id: str
+    reason: str
+    failed_at: datetime
+
+
+GIVE_UP_AFTER = 5  # attempts at a failing article URL
 
 
 @dataclass(frozen=True)
@@ -268,12 +282,30 @@ class Store:
             self._upsert_reports(con, batch.reports)
             self._upsert_sources(con, batch.sources)
             health.write_polls(con, batch.polls)
+            self._record_failures(con, batch.failures)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         assigner.index.maybe_merge(con)  # only committed fingerprints go into the files
         return stored
+
+    def _record_failures(
+        self, con: duckdb.DuckDBPyConnection, failures: Sequence[UrlFailure]
+    ) -> None:
+        for f in failures:
+            con.execute(
+                """INSERT INTO url_failures
+                   VALUES (?, ?, ?, ?, 1, ?, ?::TIMESTAMPTZ + INTERVAL 1 HOUR)
+                   ON CONFLICT (url_key) DO UPDATE SET reason = excluded.reason,
+                       attempts = url_failures.attempts + 1,
+                       last_failed_at = excluded.last_failed_at,
+                       retry_at = excluded.last_failed_at + to_seconds(
+                           CASE WHEN url_failures.attempts + 1 >= ? THEN 3650 * 86400
+                                ELSE least(86400, 3600 * pow(4, url_failures.attempts)) END)""",
+                [url_key(f.url), f.outlet_id, f.url, f.reason, f.failed_at, f.failed_at,
+                 GIVE_UP_AFTER],
+            )  # fmt: skip
 
     def _upsert_outlets(self, con: duckdb.DuckDBPyConnection, outlets: Sequence[OutletRow]) -> None:
         now = datetime.now(UTC)
@@ -349,6 +381,10 @@ class Store:
         try:
             con.execute(
                 "INSERT INTO article_urls BY NAME SELECT * FROM incoming_aliases ON CONFLICT DO NOTHING"
+            )
+            # A page that failed before and has now been stored is no longer failing.
+            con.execute(
+                "DELETE FROM url_failures WHERE url_key IN (SELECT url_key FROM incoming_aliases)"
             )
         finally:
             con.unregister("incoming_aliases")
@@ -439,6 +475,28 @@ class Store:
         except StoreLocked:
             pass  # can't tell: fetching again is safe, writes are idempotent
         return {u for u, k in keys.items() if k in found}
+
+    def deferred_urls(self, urls: Sequence[str], now: datetime) -> set[str]:
+        """Which of these URLs failed before and are not due for another try yet."""
+        if not urls:
+            return set()
+        keys = {u: url_key(u) for u in urls}
+        try:
+            reader = self._read()
+            if reader is None:
+                return set()
+            with reader as con:
+                if not _has_table(con, "url_failures"):
+                    return set()
+                rows = con.execute(
+                    """SELECT url_key FROM url_failures
+                       WHERE retry_at > ? AND url_key IN (SELECT unnest(?::VARCHAR[]))""",
+                    [now, list(set(keys.values()))],
+                ).fetchall()
+        except StoreLocked:
+            return set()
+        waiting = {r[0] for r in rows}
+        return {u for u, k in keys.items() if k in waiting}
 
     def sources(self, outlet_id: str) -> list[SourceState]:
         try:

@@ -183,4 +183,17 @@ MIGRATIONS: list[str] = [
         last_error   VARCHAR
     );
     """,
+    # 5: article URLs that failed (no article text, HTTP errors): retried after 1 h, 4 h, 16 h,
+    # a day, then no more, instead of on every poll.
+    """
+    CREATE TABLE url_failures (
+        url_key         VARCHAR PRIMARY KEY,
+        outlet_id       VARCHAR NOT NULL,
+        url             VARCHAR NOT NULL,
+        reason          VARCHAR,
+        attempts        INTEGER NOT NULL,
+        last_failed_at  TIMESTAMPTZ NOT NULL,
+        retry_at        TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]

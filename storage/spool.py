@@ -114,12 +114,13 @@ def _encode(batch: Batch) -> dict[str, object]:
         "sources": [to_jsonable(x) for x in batch.sources],
         "topics": [to_jsonable(x) for x in batch.topics],
         "polls": [to_jsonable(x) for x in batch.polls],
+        "failures": [to_jsonable(x) for x in batch.failures],
     }
 
 
 def _decode(data: dict[str, object]) -> Batch:
     from storage.alerts import TopicRow
-    from storage.db import Batch, OutletRow, UrlAlias
+    from storage.db import Batch, OutletRow, UrlAlias, UrlFailure
     from storage.health import PollState
 
     def items(key: str) -> list[dict[str, object]]:
@@ -136,4 +137,5 @@ def _decode(data: dict[str, object]) -> Batch:
         sources=[from_jsonable(SourceState, x) for x in items("sources")],
         topics=[from_jsonable(TopicRow, x) for x in items("topics")],
         polls=[from_jsonable(PollState, x) for x in items("polls")],
+        failures=[from_jsonable(UrlFailure, x) for x in items("failures")],
     )

@@ -8,13 +8,13 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from extractors.records import SourceState
-from storage.db import Batch, OutletRow, Store
+from storage.db import Batch, OutletRow, Store, UrlFailure
 from tests.factories import make_article, make_fetch, make_report
 
 ROOT = Path(__file__).parents[1]
@@ -199,3 +199,20 @@ def test_orphaned_spool_claim_is_taken_back(tmp_path: Path) -> None:
     path.rename(orphan)
     assert store.merge_spool() == 1
     assert count(db, "SELECT count(*) FROM articles") == 1
+
+
+def test_failing_article_urls_wait_longer_each_time_then_are_given_up(tmp_path: Path) -> None:
+    store = Store(tmp_path / "f.duckdb")
+    url = "https://x.example/news/a-page-without-text"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    waits = []
+    for attempt in range(5):
+        failed_at = start + timedelta(days=attempt)
+        store.write(Batch(f"r{attempt}", failures=[UrlFailure(url, "x", "too short", failed_at)]))
+        retry_at = store.query("SELECT retry_at FROM url_failures").rows[0][0]
+        waits.append((retry_at - failed_at).total_seconds() / 3600)
+        assert store.deferred_urls([url, url + "-other"], failed_at) == {url}
+        assert store.deferred_urls([url], retry_at + timedelta(seconds=1)) == set()
+    assert waits[:4] == [1, 4, 16, 24] and waits[4] > 24 * 365  # then given up
+    store.write(Batch("ok", articles=[make_article(url)]))  # it came good after all
+    assert store.query("SELECT count(*) FROM url_failures").rows[0][0] == 0
