@@ -69,7 +69,7 @@ class Extractor:
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, extract, job)
         except BrokenProcessPool:
-            _drop_pool()  # a worker died (out of memory, killed): the next call starts afresh
+            release_pool()  # a worker died (out of memory, killed): the next call starts afresh
             raise
 
 
@@ -79,13 +79,14 @@ _POOL: tuple[tuple[object, ...], Executor] | None = None
 def _shared_pool(key: tuple[object, ...], workers: int, rules: tuple[Rule, ...]) -> Executor:
     global _POOL
     if _POOL is None or _POOL[0] != key:
-        _drop_pool()
+        release_pool()
         _POOL = (key, make_pool(workers, rules))
     return _POOL[1]
 
 
 @atexit.register
-def _drop_pool() -> None:
+def release_pool() -> None:
+    """Stop the extraction workers (a long-lived process that is done extracting for now)."""
     global _POOL
     if _POOL is not None:
         _POOL[1].shutdown(wait=True, cancel_futures=True)

@@ -196,6 +196,7 @@ def serve(
             from prefect.settings import PREFECT_API_URL, temporary_settings
 
             from flows.ingest import ingest
+            from flows.pipeline import release_pool
 
             with temporary_settings(updates={PREFECT_API_URL: url}):
                 planned = deployments(config, db, outlet_ids, tick)
@@ -220,6 +221,7 @@ def serve(
                         outlet_ids=outlet_ids, due_only=True,
                     )
                 )  # fmt: skip
+                release_pool()  # scheduled runs extract in their own processes
                 # Prefect's runner stops on SIGTERM by exiting; it leaves a harmless warning.
                 warnings.filterwarnings("ignore", message="coroutine 'Runner.astop'")
                 # One run at a time: a slow pass delays the next tick instead of overlapping it.

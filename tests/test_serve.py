@@ -4,6 +4,7 @@ processes writing one data directory at once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from storage.db import Store
@@ -100,6 +102,14 @@ def test_serve_runs_unattended_on_schedule_and_stops_cleanly(tmp_path: Path, ser
         assert second is not None and second.returncode == 2
         assert "already running" in second.stderr and "Traceback" not in second.stderr
         assert listening(port)  # the local Prefect server, with the UI
+        artifacts = httpx.post(
+            f"http://127.0.0.1:{port}/api/artifacts/filter",
+            json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}, timeout=10,
+        ).json()  # fmt: skip
+        assert len(artifacts) >= 2  # a per-outlet table on every scheduled run
+        rows = artifacts[0]["data"]
+        rows = json.loads(rows) if isinstance(rows, str) else rows
+        assert {row["outlet"] for row in rows} == {"serve0", "serve1"}
     finally:
         server.send_signal(signal.SIGINT)
         try:
