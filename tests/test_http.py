@@ -654,10 +654,9 @@ def test_different_hosts_are_paced_independently(serve) -> None:
     elapsed = time.monotonic() - started
     assert all(p.ok for p in pages)
     assert all(g >= 0.25 for g in gaps(times_a) + gaps(times_b))
-    # One host alone needs >= 0.6 s for three requests; six requests to a single host
-    # would need >= 1.5 s. Both hosts together finish in about 0.6 s.
-    assert 0.55 <= elapsed < 1.35
-    # The two hosts' first requests were not serialised behind each other.
+    assert elapsed >= 0.55  # one host alone needs >= 0.6 s for three paced requests
+    # The two hosts' first requests were not serialised behind each other (one shared pacer
+    # would put them 0.3 s apart). No upper bound on the total: a loaded machine stretches it.
     assert abs(min(times_a) - min(times_b)) < 0.2
 
 
