@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup clean check-compose
+.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## One ingest pass over newsmon.toml into data/newsmon.duckdb
 run: $(STAMP)
 	$(BIN)/newsmon run
+
+## Scheduled operation until Ctrl-C: adaptive polling, alerts, source health (Prefect UI on :4200)
+serve: $(STAMP)
+	$(BIN)/newsmon serve
 
 ## The whole test suite, slow end-to-end tests included
 test: $(STAMP)
