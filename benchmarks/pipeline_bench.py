@@ -21,7 +21,7 @@ Measured in the same run:
     benchmarks/results/.venv-peers): news-please and newspaper4k on the first --peer-pages URLs,
     each in its own process (benchmarks/peers.py)
 CPU seconds are reported per process (this process, extraction workers, loopback server,
-Prefect's API server) from /proc, sampled every 0.2 s.
+Prefect's API server) from /proc, sampled every 0.5 s.
 
 --sizes runs one ingest pass per size in a fresh process (a new server each) and reports the
 peak RSS of the ingest process and of its extraction workers, and the growth between sizes.
@@ -254,7 +254,7 @@ class ProcessWatch:
     process, grouped by role. A process that ends between two samples loses at most one
     interval of CPU."""
 
-    def __init__(self, roles: dict[int, str] | None = None, interval: float = 0.2) -> None:
+    def __init__(self, roles: dict[int, str] | None = None, interval: float = 0.5) -> None:
         self.roles = dict(roles or {})
         self.procs: dict[int, dict] = {}
         self.interval = interval
@@ -548,8 +548,7 @@ def ingest_only(origin: str, pages: int, trace: bool) -> dict:
         with open("/proc/self/status") as f:
             after_startup = next(int(x.split()[1]) for x in f if x.startswith("VmRSS")) / 1024
         snapshot: list = []
-        if trace:
-            _trace_store_write(snapshot)
+        _trace_store_write(snapshot, trace)
         first = newsmon_pass(bench_config(tmp, origin, pages), tmp / "bench.duckdb")
     return {
         "pages": pages, "seconds": round(first["seconds"], 1),
@@ -561,29 +560,42 @@ def ingest_only(origin: str, pages: int, trace: bool) -> dict:
     }  # fmt: skip
 
 
-def _trace_store_write(out: list) -> None:
-    """Snapshot Python allocations when the pass hands its batch to Store.write (everything
-    the pass holds is alive then) and once more when the write returns."""
+def _trace_store_write(out: list, python_heap: bool) -> None:
+    """RSS and peak RSS when the pass hands its batch to Store.write (everything the pass
+    holds is alive then) and when the write returns; with `python_heap`, tracemalloc's view
+    of Python allocations at both points too."""
     import tracemalloc
 
     from storage.db import Store
 
-    tracemalloc.start(12)
+    if python_heap:
+        tracemalloc.start(12)
     write = Store.write
 
     def traced(self, batch):  # noqa: ANN001, ANN202 - same signature as Store.write
         if batch.articles:
-            _top(out, "at Store.write", len(batch.articles))
+            out.append({"when": "at Store.write", "articles": len(batch.articles), **_rss()})
+            if python_heap:
+                _top(out[-1])
         result = write(self, batch)
         if batch.articles:
-            current, peak = tracemalloc.get_traced_memory()
-            out.append({"when": "after Store.write", "current_mb": current / 1e6, "peak_mb": peak / 1e6})  # fmt: skip
+            out.append({"when": "after Store.write", **_rss()})
+            if python_heap:
+                current, peak = tracemalloc.get_traced_memory()
+                out[-1].update(current_mb=current / 1e6, peak_mb=peak / 1e6)
         return result
 
     Store.write = traced
 
 
-def _top(out: list, when: str, articles: int) -> None:
+def _rss() -> dict:
+    with open("/proc/self/status") as f:
+        values = {k: int(v.split()[0]) / 1024 for k, _, v in (x.partition(":") for x in f)
+                  if k in ("VmRSS", "VmHWM")}  # fmt: skip
+    return {"rss_mb": round(values["VmRSS"]), "peak_rss_mb": round(values["VmHWM"])}
+
+
+def _top(entry: dict) -> None:
     import tracemalloc
 
     snapshot = tracemalloc.take_snapshot().filter_traces(
@@ -591,9 +603,9 @@ def _top(out: list, when: str, articles: int) -> None:
     )
     current, peak = tracemalloc.get_traced_memory()
     stats = snapshot.statistics("traceback")[:12]
-    out.append(
+    entry.update(
         {
-            "when": when, "articles": articles, "current_mb": current / 1e6, "peak_mb": peak / 1e6,
+            "current_mb": current / 1e6, "peak_mb": peak / 1e6,
             "top": [
                 {"mb": round(s.size / 1e6, 1), "blocks": s.count,
                  "where": [f"{f.filename.replace(str(ROOT) + '/', '')}:{f.lineno}" for f in s.traceback][-6:]}
@@ -636,7 +648,9 @@ def run_sizes(args: argparse.Namespace) -> dict:
             flush=True,
         )
         for snap in result["traced"]:
-            print(f"  tracemalloc {snap['when']}: {snap['current_mb']:.0f} MB live, peak {snap['peak_mb']:.0f} MB")  # fmt: skip
+            print(f"  {snap['when']}: RSS {snap['rss_mb']} MB, peak RSS so far {snap['peak_rss_mb']} MB", flush=True)  # fmt: skip
+            if "current_mb" in snap:
+                print(f"    tracemalloc: {snap['current_mb']:.0f} MB of Python objects live, peak {snap['peak_mb']:.0f} MB")  # fmt: skip
             for top in snap.get("top", [])[:8]:
                 print(f"    {top['mb']:>7.1f} MB {top['blocks']:>8} blocks  {' <- '.join(reversed(top['where'][-3:]))}")  # fmt: skip
     small, large = results[0], results[-1]

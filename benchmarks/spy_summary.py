@@ -55,8 +55,14 @@ def main(argv: list[str] | None = None) -> int:
             if not count.isdigit():
                 continue
             frames = stack.split(";")
-            process = frames[0] if frames and frames[0].startswith("process ") else ""
-            frames = frames[1:] if process else frames
+            # --subprocesses prefixes the chain of processes (parent first) down to the sampled one
+            chain = [f for f in frames if f.startswith("process ")]
+            process = chain[-1] if chain else ""
+            frames = [
+                f
+                for f in frames
+                if not f.startswith("process ") and "--multiprocessing-fork" not in f
+            ]
             r = role(process, frames)
             n = int(count)
             totals[r] += n
