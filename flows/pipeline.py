@@ -28,6 +28,7 @@ from storage.health import PollState
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 IN_FLIGHT = 16  # pages fetched but not yet extracted, per outlet
+FLUSH_EVERY = 250  # articles per intermediate write of a big outlet's pass
 
 
 class Progress(Protocol):
@@ -125,31 +126,28 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     fresh = fresh[: outlet.max_articles]
     ctx.progress.articles_planned(outlet, len(fresh))
 
-    articles, failures = await _fetch_and_extract(outlet, fresh, ctx)
+    sink = _Sink(outlet, ctx)
+    failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add)
     # robots.txt saying no is the site's wish, not a failure.
     blocked = [f for f in failures if f.reason == ROBOTS_BLOCKED]
     failures = [f for f in failures if f.reason != ROBOTS_BLOCKED]
-    report.skipped += len(blocked)
-    report.fetched = len(articles) + sum(1 for f in failures if f.fetched)
+    articles, aliases = await sink.remainder()
+    report.skipped += len(blocked) + sink.aliased
+    report.fetched = sink.extracted + sum(1 for f in failures if f.fetched)
     report.failed = len(failures)
     errors += [f"{f.url}: {f.reason}" for f in failures]
-    report.extracted = len(articles)
-    report.dated = sum(1 for a in articles if a.published_at is not None)
-
-    articles, aliases = await _drop_known_canonicals(articles, ctx.store)
-    report.skipped += len(aliases)
+    report.extracted, report.dated = sink.extracted, sink.dated
 
     if found.usable_sources == 0 and found.errors:
         report.status, report.error = "failed", found.errors[0]
-    elif fresh and not articles and not aliases and failures:
+    elif fresh and not sink.kept and not sink.aliased and failures:
         report.status, report.error = "failed", errors[0]
     elif errors:
         report.status, report.error = "partial", f"{len(errors)} problem(s); first: {errors[0]}"
     report.finished_at = datetime.now(UTC)
 
+    report.stored = sink.stored  # the store adds what this last write brings
     batch = Batch(
-        polls=[await _next_poll(outlet, report, articles, ctx)],
-        failures=[UrlFailure(f.url, outlet.id, f.reason, report.finished_at) for f in failures],
         run_id=ctx.run_id,
         outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
         articles=articles,
@@ -158,10 +156,12 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
         reports=[report],
         sources=found.sources,
         topics=score_topics(articles, ctx.rules),
+        polls=[await _next_poll(outlet, report, articles, ctx)],
+        failures=[UrlFailure(f.url, outlet.id, f.reason, report.finished_at) for f in failures],
     )
     result = await asyncio.to_thread(ctx.store.write, batch)
-    report.stored = result.stored
-    report.spooled = result.spooled
+    report.stored = sink.stored + result.stored
+    report.spooled = sink.spooled or result.spooled
     ctx.progress.outlet_finished(report)
     return report
 
@@ -216,16 +216,70 @@ class _Failure:
     fetched: bool  # the page arrived but held no article
 
 
+class _Sink:
+    """Extracted articles go to the store in chunks while the pass goes on: a big outlet's pass
+    holds at most FLUSH_EVERY articles in memory, and a crash loses at most that many."""
+
+    def __init__(self, outlet: Outlet, ctx: RunContext) -> None:
+        self.outlet, self.ctx = outlet, ctx
+        self.pending: list[Article] = []
+        self.extracted = self.dated = self.kept = self.aliased = self.stored = 0
+        self.spooled = False
+        self._writing = asyncio.Lock()  # chunks land in the order they were taken
+
+    async def add(self, article: Article) -> None:
+        self.extracted += 1
+        self.dated += article.published_at is not None
+        self.pending.append(article)
+        if len(self.pending) >= FLUSH_EVERY:
+            chunk, self.pending = self.pending, []
+            async with self._writing:
+                await self._write(chunk)
+
+    async def remainder(self) -> tuple[list[Article], list[UrlAlias]]:
+        """What is left for the pass's final write (after earlier chunks have landed)."""
+        async with self._writing:
+            chunk, self.pending = self.pending, []
+            return await self._dedupe(chunk)
+
+    async def _dedupe(self, chunk: list[Article]) -> tuple[list[Article], list[UrlAlias]]:
+        articles, aliases = await _drop_known_canonicals(chunk, self.ctx.store)
+        self.kept += len(articles)
+        self.aliased += len(aliases)
+        return articles, aliases
+
+    async def _write(self, chunk: list[Article]) -> None:
+        articles, aliases = await self._dedupe(chunk)
+        o = self.outlet
+        batch = Batch(
+            run_id=self.ctx.run_id,
+            outlets=[OutletRow(o.id, o.name, o.homepage, o.language)],
+            articles=articles,
+            aliases=aliases,
+            topics=score_topics(articles, self.ctx.rules),
+        )
+        result = await asyncio.to_thread(self.ctx.store.write, batch)
+        self.stored += result.stored
+        self.spooled |= result.spooled
+
+
 async def _fetch_and_extract(
-    outlet: Outlet, candidates: list[Candidate], ctx: RunContext
-) -> tuple[list[Article], list[_Failure]]:
+    outlet: Outlet,
+    candidates: list[Candidate],
+    ctx: RunContext,
+    on_article: Callable[[Article], Awaitable[None]],
+) -> list[_Failure]:
     # Pages fetched faster than they can be extracted would pile up in memory: a bounded number
     # in flight keeps the workers busy and the memory flat.
     in_flight = asyncio.Semaphore(IN_FLIGHT)
 
-    async def one(candidate: Candidate) -> Article | _Failure:
+    async def one(candidate: Candidate) -> _Failure | None:
         async with in_flight:
-            return await fetch_extract(candidate)
+            outcome = await fetch_extract(candidate)
+        if isinstance(outcome, Article):
+            await on_article(outcome)  # outside the semaphore: a write does not stall fetching
+            return None
+        return outcome
 
     async def fetch_extract(candidate: Candidate) -> Article | _Failure:
         try:
@@ -253,9 +307,7 @@ async def _fetch_and_extract(
             ctx.progress.article_done(outlet)
 
     results = await asyncio.gather(*(one(c) for c in candidates))
-    articles = [r for r in results if isinstance(r, Article)]
-    failures = [r for r in results if isinstance(r, _Failure)]
-    return articles, failures
+    return [r for r in results if r is not None]
 
 
 async def _drop_known_canonicals(

@@ -360,9 +360,10 @@ class Store:
         inserted = {row["id"] for row in rows}
         outbox.write_topics(con, [t for t in batch.topics if t.article_id in inserted])
         per_outlet = Counter(row["outlet_id"] for row in rows)
-        # The runs row must say what this write really added, spooled or not.
+        # The runs row must say what the pass really added, spooled or not: the report holds
+        # what its earlier writes added, this write adds its own.
         for report in batch.reports:
-            report.stored = per_outlet.get(report.outlet_id, 0)
+            report.stored += per_outlet.get(report.outlet_id, 0)
         return len(rows), assigner
 
     def _insert_aliases(self, con: duckdb.DuckDBPyConnection, aliases: list[UrlAlias]) -> None:

@@ -10,7 +10,9 @@ import pytest
 
 from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
 from flows.ingest import RunSummary, ingest
+from storage.db import Store
 from tests.sites import (
+    GrowingOutlet,
     Response,
     Site,
     config_text,
@@ -240,3 +242,25 @@ def test_section_pages_with_pagination_and_canonical_variants(tmp_path: Path, se
     assert (summary.reports[0].discovered, summary.reports[0].stored) == (2, 2)
     urls = {u for (u,) in rows(db, "SELECT regexp_extract(url, '//[^/]+(/.*)', 1) FROM articles")}
     assert urls == {"/news/moscow-baku-talks", "/news/second-page-story"}
+
+
+def test_a_big_pass_is_written_in_chunks_and_counted_whole(
+    tmp_path: Path, serve, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays bounded on a big outlet: articles go to the store every FLUSH_EVERY, and
+    the runs row still counts all of them."""
+    import flows.pipeline
+
+    monkeypatch.setattr(flows.pipeline, "FLUSH_EVERY", 3)
+    outlet = GrowingOutlet("https://big.example")
+    outlet.publish(7)
+    serve(outlet.site)
+    config = write_config(
+        tmp_path / "c.toml", config_text(outlet_toml("big", outlet.site, feeds=["/rss"]))
+    )
+    db = tmp_path / "big.duckdb"
+    summary = asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    assert [(r.stored, r.extracted, r.status) for r in summary.reports] == [(7, 7, "ok")]
+    store = Store(db)
+    assert store.query("SELECT stored FROM runs").rows == [(7,)]
+    assert store.query("SELECT count(DISTINCT run_id), count(*) FROM articles").rows == [(1, 7)]
