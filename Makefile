@@ -22,9 +22,9 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/newsmon serve
 
-## The whole test suite, slow end-to-end tests included
+## The whole test suite, slow end-to-end tests included (two processes, one test file each)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## Unit and integration tests without the slow end-to-end ones
 test-fast: $(STAMP)
