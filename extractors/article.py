@@ -20,7 +20,7 @@ import lxml.html
 import trafilatura
 
 from extractors.article_text import normalize_text
-from extractors.discover import parse_datetime
+from extractors.discover import parse_datetime, parse_html
 from extractors.fingerprint import fingerprint
 from extractors.records import Article, ExtractionFailure
 from extractors.topics import Rule, score
@@ -65,10 +65,9 @@ def extract(job: ExtractJob) -> Article | ExtractionFailure:
 
 
 def _extract(job: ExtractJob) -> Article | ExtractionFailure:
-    try:
-        tree = lxml.html.document_fromstring(job.html)
-    except (lxml.etree.ParserError, ValueError) as exc:
-        return ExtractionFailure(job.url, f"unparseable HTML: {exc}")
+    tree = parse_html(job.html)
+    if tree is None:
+        return ExtractionFailure(job.url, "unparseable HTML")
     doc = trafilatura.bare_extraction(
         tree,
         url=job.final_url,

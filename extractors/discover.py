@@ -229,11 +229,16 @@ def _gunzip(body: bytes) -> bytes:
 Html = str | lxml.html.HtmlElement  # the listing functions take a page parsed once, or its text
 
 
+# XHTML pages often open with an XML declaration naming their encoding. lxml refuses that on
+# text that is already decoded, and the declaration says nothing the decoder did not use.
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+
+
 def parse_html(html: Html) -> lxml.html.HtmlElement | None:
     if not isinstance(html, str):
         return html
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except (lxml.etree.ParserError, ValueError):
         return None
 

@@ -177,3 +177,17 @@ def test_jsonld_graph_datepublished_with_offset() -> None:
     assert got.published_at == datetime.fromisoformat("2025-07-05T13:15:00+04:00")
     assert got.published_at.utcoffset() == timedelta(hours=4)
     assert got.date_source == "jsonld"
+
+
+def test_xhtml_with_an_xml_declaration_is_extracted() -> None:
+    """XHTML pages open with <?xml ... encoding=...?>; lxml refuses that on decoded text."""
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><title>T</title></head>'
+        f"<body><article><h1>A headline here</h1>{LONG}</article></body></html>"
+    )
+    got = extract(simple_job(xhtml))
+    assert isinstance(got, Article), got
+    assert "delegation from Baku" in got.text

@@ -519,3 +519,12 @@ def test_feed_links_none() -> None:
     html = '<html><head><link rel="stylesheet" href="/s.css"></head><body></body></html>'
     assert feed_links(html, "https://example.com/") == []
     assert feed_links("", "https://example.com/") == []
+
+
+def test_listing_page_with_an_xml_declaration_yields_its_links() -> None:
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        '<body><a href="/news/2026/a-long-article-slug-here">A story</a></body></html>'
+    )
+    urls = [e.url for e in harvest_links(xhtml, "https://ex.org/")]
+    assert urls == ["https://ex.org/news/2026/a-long-article-slug-here"]
