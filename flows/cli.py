@@ -42,6 +42,10 @@ DbOpt = Annotated[
     ),
 ]
 
+OutletOpt = Annotated[
+    list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
+]
+
 
 class Format(StrEnum):
     table = "table"
@@ -93,9 +97,7 @@ def _quiet_prefect(verbose: bool) -> None:
 def run(
     config: ConfigOpt = DEFAULT_CONFIG,
     db: DbOpt = None,
-    outlet: Annotated[
-        list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
-    ] = None,
+    outlet: OutletOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
     due_only: Annotated[
         bool, typer.Option("--due", help="Only the outlets whose turn it is (as serve does).")
@@ -383,9 +385,7 @@ def alerts(
 def serve(
     config: ConfigOpt = DEFAULT_CONFIG,
     db: DbOpt = None,
-    outlet: Annotated[
-        list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
-    ] = None,
+    outlet: OutletOpt = None,
     port: Annotated[
         int,
         typer.Option("--port", help="Port of the local Prefect server (without PREFECT_API_URL)."),

@@ -160,7 +160,7 @@ class HealthCheck:
 
 def assess_all(config: Config, store: Store, now: datetime | None = None) -> list[OutletHealth]:
     now = now or datetime.now(UTC)
-    histories, _ = store.health_history(now, WINDOW)
+    histories = store.health_history(now, WINDOW)
     return [assess(o.id, histories.get(o.id), now) for o in config.outlets]
 
 
