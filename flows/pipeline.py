@@ -115,11 +115,10 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.discovered = len(found.candidates)
     errors = list(found.errors)
 
+    # Stored pages are skipped; so are pages that yielded nothing lately, until their retry time.
     urls = [c.url for c in found.candidates]
-    known = await asyncio.to_thread(ctx.store.known_urls, urls)
-    # Pages that yielded nothing lately wait for their retry time instead of every poll.
-    waiting = await asyncio.to_thread(ctx.store.deferred_urls, urls, report.started_at)
-    fresh = [c for c in found.candidates if c.url not in known and c.url not in waiting]
+    known = await asyncio.to_thread(ctx.store.known_urls, urls, report.started_at)
+    fresh = [c for c in found.candidates if c.url not in known]
     report.skipped = len(found.candidates) - len(fresh)
     # Newest first, so a capped pass takes what matters now; the rest waits for the next pass.
     fresh.sort(key=lambda c: c.published_at or c.modified_at or _EPOCH, reverse=True)

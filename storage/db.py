@@ -455,12 +455,14 @@ class Store:
             return None
         return self._connect(read_only=True)
 
-    def known_urls(self, urls: Sequence[str]) -> set[str]:
+    def known_urls(self, urls: Sequence[str], waiting_at: datetime | None = None) -> set[str]:
         """Which of these URLs are already stored under any variant of their URL, or are
-        waiting in the spool."""
+        waiting in the spool; with `waiting_at`, also those that failed before and are not due
+        for another try at that time (one read for both)."""
         if not urls:
             return set()
         keys = {u: url_key(u) for u in urls}
+        wanted = list(set(keys.values()))
         found = self.spool.known_keys() & set(keys.values())
         try:
             reader = self._read()
@@ -470,34 +472,19 @@ class Store:
                         rows = con.execute(
                             """SELECT url_key FROM article_urls
                                WHERE url_key IN (SELECT unnest(?::VARCHAR[]))""",
-                            [list(set(keys.values()))],
+                            [wanted],
+                        ).fetchall()
+                        found |= {r[0] for r in rows}
+                    if waiting_at is not None and _has_table(con, "url_failures"):
+                        rows = con.execute(
+                            """SELECT url_key FROM url_failures
+                               WHERE retry_at > ? AND url_key IN (SELECT unnest(?::VARCHAR[]))""",
+                            [waiting_at, wanted],
                         ).fetchall()
                         found |= {r[0] for r in rows}
         except StoreLocked:
             pass  # can't tell: fetching again is safe, writes are idempotent
         return {u for u, k in keys.items() if k in found}
-
-    def deferred_urls(self, urls: Sequence[str], now: datetime) -> set[str]:
-        """Which of these URLs failed before and are not due for another try yet."""
-        if not urls:
-            return set()
-        keys = {u: url_key(u) for u in urls}
-        try:
-            reader = self._read()
-            if reader is None:
-                return set()
-            with reader as con:
-                if not _has_table(con, "url_failures"):
-                    return set()
-                rows = con.execute(
-                    """SELECT url_key FROM url_failures
-                       WHERE retry_at > ? AND url_key IN (SELECT unnest(?::VARCHAR[]))""",
-                    [now, list(set(keys.values()))],
-                ).fetchall()
-        except StoreLocked:
-            return set()
-        waiting = {r[0] for r in rows}
-        return {u for u, k in keys.items() if k in waiting}
 
     def sources(self, outlet_id: str) -> list[SourceState]:
         try:
@@ -662,17 +649,15 @@ class Store:
         except StoreLocked:
             return None
 
-    def health_history(
-        self, now: datetime, window: timedelta
-    ) -> tuple[dict[str, OutletHistory], dict[str, HealthState]]:
-        """Each outlet's runs, requests and new articles within `window`, and its stored state."""
+    def health_history(self, now: datetime, window: timedelta) -> dict[str, OutletHistory]:
+        """Each outlet's runs, requests and new articles within `window`."""
         reader = self._read()
         if reader is None:
-            return {}, {}
+            return {}
         with reader as con:
             if not _has_table(con, "outlet_health"):
-                return {}, {}
-            return health.history(con, now, window), health.read_states(con)
+                return {}
+            return health.history(con, now, window)
 
     def record_health(
         self,

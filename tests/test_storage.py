@@ -211,8 +211,9 @@ def test_failing_article_urls_wait_longer_each_time_then_are_given_up(tmp_path: 
         store.write(Batch(f"r{attempt}", failures=[UrlFailure(url, "x", "too short", failed_at)]))
         retry_at = store.query("SELECT retry_at FROM url_failures").rows[0][0]
         waits.append((retry_at - failed_at).total_seconds() / 3600)
-        assert store.deferred_urls([url, url + "-other"], failed_at) == {url}
-        assert store.deferred_urls([url], retry_at + timedelta(seconds=1)) == set()
+        assert store.known_urls([url, url + "-other"], failed_at) == {url}
+        assert store.known_urls([url], retry_at + timedelta(seconds=1)) == set()
+        assert store.known_urls([url]) == set()  # failing is not stored
     assert waits[:4] == [1, 4, 16, 24] and waits[4] > 24 * 365  # then given up
     store.write(Batch("ok", articles=[make_article(url)]))  # it came good after all
     assert store.query("SELECT count(*) FROM url_failures").rows[0][0] == 0
