@@ -28,6 +28,7 @@ from extractors.topics import Rule, score
 from extractors.urls import canonicalize, same_site, url_key
 
 EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
+_KICKER_WORDS = 12  # a line before the headline longer than this is body, not a kicker
 MIN_WORDS = 25  # snippet pages (a lead and "...") still count: they join their story
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _ARTICLE_TYPES = {
@@ -134,18 +135,31 @@ def _letter_share(text: str) -> float:
 
 
 def _without_leading_title(text: str, title: str | None) -> str:
-    """Drop the headline and whatever precedes it (slogans, breadcrumbs, kickers) when the
-    headline is among the first lines: trafilatura keeps an <h1> inside the article container,
-    and the title has its own column."""
+    """Drop the headline when it is among the first lines: trafilatura keeps an <h1> inside the
+    article container, and the title has its own column. What precedes it goes too (kickers,
+    breadcrumbs, datelines, slogans) unless it reads as prose: some layouts put the lead or
+    the whole body above the headline."""
     if not title:
         return text
     wanted = normalize_text(title)
     lines = text.split("\n")
     for index, line in enumerate(lines[:6]):
         if normalize_text(line) == wanted:
-            rest = "\n".join(lines[index + 1 :]).lstrip()
+            before = lines[:index]
+            if any(_is_prose(kept) for kept in before):
+                rest = "\n".join([*before, *lines[index + 1 :]]).strip()
+            else:
+                rest = "\n".join(lines[index + 1 :]).lstrip()
             return rest or text
     return text
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence or more: longer than a kicker and ending as sentences do (slogans don't)."""
+    line = line.strip()
+    return len(line.split()) > _KICKER_WORDS and line.rstrip("\"'»”’)").endswith(
+        (".", "!", "?", "…")
+    )
 
 
 def article_id(canonical_url: str) -> str:

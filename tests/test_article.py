@@ -191,3 +191,28 @@ def test_xhtml_with_an_xml_declaration_is_extracted() -> None:
     got = extract(simple_job(xhtml))
     assert isinstance(got, Article), got
     assert "delegation from Baku" in got.text
+
+
+def test_headline_and_kicker_leave_the_text_but_a_lead_before_the_headline_stays() -> None:
+    """Some layouts put the lead paragraph above the <h1>: it is body, not a kicker."""
+
+    def laid_out(before: str) -> str:
+        return (
+            "<html lang='en'><head><title>A headline here</title></head><body><article>"
+            f"{before}<h1>A headline here</h1>{LONG}</article></body></html>"
+        )
+
+    got = extract(simple_job(laid_out("<p>Politics</p>")))
+    assert isinstance(got, Article), got
+    assert got.title == "A headline here"
+    assert got.text.startswith("Paragraph 0"), got.text[:80]
+
+    lead = (
+        "<p>Officials in Baku said on Monday that the new transit agreement with Moscow would "
+        "double the volume of freight crossing the border by the end of next year.</p>"
+    )
+    got = extract(simple_job(laid_out(lead)))
+    assert isinstance(got, Article), got
+    assert got.text.startswith("Officials in Baku said on Monday"), got.text[:80]
+    assert "A headline here" not in got.text
+    assert "Paragraph 0" in got.text
