@@ -19,10 +19,6 @@ from rich.table import Table
 
 from flows.config import DEFAULT_CONFIG, DEFAULT_DB, Config, ConfigError, load
 
-# Before Prefect is imported anywhere: no telemetry, and keep its console chatter for -v.
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -131,6 +127,15 @@ def _run_flow(  # noqa: ANN202
             )  # fmt: skip
     except KeyboardInterrupt:
         raise fail("interrupted; what was stored so far is kept", 130) from None
+    except RuntimeError as exc:
+        if "ephemeral Prefect API server" not in str(exc):
+            raise
+        raise fail(
+            "Prefect's local API server did not start in time; nothing was fetched. Try again, "
+            "raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now "
+            f"{os.environ.get('PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS')} s) or set "
+            "PREFECT_API_URL to a running server"
+        ) from None
     print_summary(out, err, summary, db_path)
     return summary
 

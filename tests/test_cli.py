@@ -20,7 +20,7 @@ NEWSMON = [sys.executable, "-m", "flows.cli"]
 
 
 def newsmon(*args: str, api: str | None, timeout: float = 180, **kw) -> subprocess.CompletedProcess:  # noqa: ANN003
-    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
+    env = dict(kw.pop("env", os.environ), COLUMNS="200", NO_COLOR="1")
     env.pop("NEWSMON_DB", None)
     if api:
         env["PREFECT_API_URL"] = api
@@ -181,6 +181,23 @@ def test_no_network_gives_one_error_line_per_outlet(tmp_path: Path) -> None:
     assert len(errors) == 3 and all("cannot connect" in e for e in errors)
     assert "Traceback" not in result.stderr + result.stdout
     print(f"no-network run took {elapsed:.1f}s")
+
+
+def test_prefect_server_that_does_not_start_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A fresh PREFECT_HOME migrates Prefect's database on the first start, which can outlast
+    the wait: the user gets one line saying what to do, not Prefect's traceback."""
+    config = write_config(tmp_path / "c.toml", config_text(outlet_toml("x", "https://x.invalid/")))
+    result = newsmon(
+        "run", "--config", str(config), "--db", str(tmp_path / "n.duckdb"), api=None, timeout=120,
+        env=dict(
+            os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"),
+            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1",
+        ),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Prefect's local API server did not start in time" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
