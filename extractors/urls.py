@@ -107,9 +107,15 @@ def _has_numeric_id(segments: list[str]) -> bool:
     return False
 
 
-def is_article_url(url: str, pattern: re.Pattern[str] | None) -> bool:
+def is_article_url(url: str, pattern: re.Pattern[str] | None, feed_item: bool = False) -> bool:
+    """The outlet's `article_pattern` decides when it has one. Otherwise a feed item is an
+    article on the outlet's own word (short slugs like /news/report-0 included), unless it is a
+    file or the homepage; links from sitemaps and listings need to look like an article."""
     if pattern is not None:
         return pattern.search(path_and_query(url)) is not None
+    if feed_item:
+        path = urlsplit(url).path
+        return path.strip("/") != "" and not _ASSET.search(path)
     return looks_like_article(url)
 
 

@@ -246,7 +246,9 @@ def _candidates(outlet: Outlet, entries: list[tuple[Entry, str, str]]) -> list[C
     pattern = re.compile(outlet.article_pattern) if outlet.article_pattern else None
     by_url: dict[str, Candidate] = {}
     for entry, via, source in entries:
-        if not same_site(entry.url, outlet.homepage) or not is_article_url(entry.url, pattern):
+        if not same_site(entry.url, outlet.homepage) or not is_article_url(
+            entry.url, pattern, feed_item=via == "feed"
+        ):
             continue
         key = url_key(entry.url)  # www./m./AMP variants of one page are one candidate
         current = by_url.get(key)

@@ -217,6 +217,29 @@ def test_homepage_only_outlet_discovers_and_remembers_sources(tmp_path: Path, se
     assert {"/feeds/main.xml", "/maps/all.xml"} <= set(site.requests)
 
 
+def test_feed_items_with_short_slugs_are_fetched(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    """Without an article_pattern, a feed's items are taken as articles whatever their URL looks
+    like; the same short links found only in the sitemap are not."""
+    site = Site("https://shortslugs.example")
+    in_feed = ["/news/report-0", "/news/12"]
+    only_in_sitemap = "/news/report-1"
+    for i, path in enumerate([*in_feed, only_in_sitemap]):
+        site.routes[path] = Response(demo_page("eurasianet", i))
+    site.routes["/rss"] = Response(rss(site.real_origin, in_feed), "application/rss+xml")
+    site.routes["/sitemap.xml"] = Response(
+        sitemap(site.real_origin, [*in_feed, only_in_sitemap]), "application/xml"
+    )
+    serve(site)
+    outlet = outlet_toml("shortslugs", site, feeds=["/rss"], sitemaps=["/sitemap.xml"])
+    config = write_config(tmp_path / "c.toml", config_text(outlet))
+    db = tmp_path / "d.duckdb"
+    summary = run(config, db)
+    assert summary.reports[0].stored == 2, summary.reports[0]
+    stored = rows(db, "SELECT regexp_extract(url, '//[^/]+(/.*)', 1) FROM articles ORDER BY 1")
+    assert stored == [("/news/12",), ("/news/report-0",)]
+    assert only_in_sitemap not in site.requests
+
+
 def test_section_pages_with_pagination_and_canonical_variants(tmp_path: Path, serve) -> None:  # noqa: ANN001
     site = Site("https://sections.example")
     site.routes["/news/moscow-baku-talks"] = Response(demo_page("commonspace", 0))

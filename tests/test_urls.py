@@ -262,3 +262,16 @@ def test_date_archives_are_not_articles(url: str) -> None:
 def test_slug_with_page_extension_is_an_article(url: str) -> None:
     """A slug of three or more words is still a slug when the CMS appends .html."""
     assert looks_like_article(url)
+
+
+def test_feed_items_are_articles_on_the_outlets_word() -> None:
+    """A feed lists the outlet's items: a short slug is still an article there, though the same
+    link met in a sitemap or on a listing page is not taken on its looks."""
+    short = "https://example.com/news/report-0"
+    assert not is_article_url(short, None)
+    assert is_article_url(short, None, feed_item=True)
+    assert is_article_url("https://example.com/news/12", None, feed_item=True)
+    assert not is_article_url("https://example.com/", None, feed_item=True)  # the homepage
+    assert not is_article_url("https://example.com/podcast/ep-3.mp3", None, feed_item=True)
+    # An explicit article_pattern still decides, for feed items too.
+    assert not is_article_url(short, re.compile(r"^/story/"), feed_item=True)
