@@ -120,6 +120,7 @@ async def _ingest(
 ) -> None:
     logger = get_run_logger()
     extractor = Extractor(config.settings.workers, config.rules)
+    extractor.start()
     progress = _PROGRESS.pop(run_id, None) or NoProgress()
     try:
         async with PoliteClient(config.settings.client) as client:

@@ -65,6 +65,16 @@ class Extractor:
         self.rules = rules
         self._key = (self.workers, tuple(rule.signature() for rule in rules))
 
+    def start(self) -> None:
+        """Start the workers now, without waiting: each spends a second or more importing
+        trafilatura, which then overlaps discovery instead of delaying the first extraction."""
+        pool = _shared_pool(self._key, self.workers, self.rules)
+        try:
+            for _ in range(self.workers):  # the pool spawns a worker per submit while none is idle
+                pool.submit(int)
+        except BrokenProcessPool:
+            release_pool()  # the first extraction starts a fresh one
+
     async def __call__(self, job: ExtractJob) -> Article | ExtractionFailure:
         pool = _shared_pool(self._key, self.workers, self.rules)
         try:
