@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from extractors.article_text import normalize_text
 
@@ -43,8 +42,17 @@ class Fingerprint:
 
 
 @lru_cache(maxsize=1)
+def _minhash_class() -> type:
+    # Imported on first use: datasketch pulls in scipy and redis (0.6 s), which every command
+    # would pay at start-up, `newsmon sql` included, though only extraction needs it.
+    from datasketch import MinHash
+
+    return MinHash
+
+
+@lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32).permutations
+    return _minhash_class()(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32).permutations
 
 
 def _key(*parts: bytes) -> int:
@@ -68,7 +76,7 @@ def fingerprint(text: str) -> Fingerprint:
     if snippet and len(words) > LEAD_SHINGLE:
         words = words[:-1]
     shingles = _shingles(words, SHINGLE)
-    minhash = MinHash(
+    minhash = _minhash_class()(
         num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_permutations(), scheme="affine32"
     )
     minhash.update_batch(list(shingles))

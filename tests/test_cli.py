@@ -228,3 +228,15 @@ def test_demo_twice_adds_nothing_the_second_time(tmp_path: Path, prefect_api: st
     total = [line for line in second.stdout.splitlines() if line.strip().startswith("│ total")]
     assert total and total[0].split("│")[5].strip() == "0"  # stored column
     assert "9 articles in" in second.stdout
+
+
+def test_commands_that_read_the_store_do_not_import_the_extraction_stack() -> None:
+    """`newsmon sql` is run by hand, often: datasketch (scipy, redis) and trafilatura cost a
+    second of start-up that only extraction needs."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, flows.cli, storage.db; "
+         "print(sorted(m for m in ('datasketch', 'scipy', 'trafilatura') if m in sys.modules))"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "[]"
