@@ -23,7 +23,7 @@ from trafilatura.utils import load_html
 
 from extractors.article_text import normalize_text
 from extractors.discover import parse_datetime
-from extractors.fingerprint import fingerprint
+from extractors.fingerprint import fingerprint, preload
 from extractors.records import Article, ExtractionFailure
 from extractors.topics import Rule, score
 from extractors.urls import canonicalize, same_site, url_key
@@ -382,6 +382,7 @@ def _warm_up(rules: tuple[Rule, ...] = ()) -> None:
     global _RULES
     _RULES = rules
     _identifier()
+    preload()
 
 
 def make_pool(workers: int, rules: tuple[Rule, ...] = ()) -> Executor:

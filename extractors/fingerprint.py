@@ -55,6 +55,11 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return _minhash_class()(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32).permutations
 
 
+def preload() -> None:
+    """Set up what fingerprints need now (extraction workers do, while discovery runs)."""
+    _permutations()
+
+
 def _key(*parts: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(b"\x1f".join(parts), digest_size=8).digest(), "little")
 
