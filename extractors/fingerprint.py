@@ -41,18 +41,15 @@ class Fingerprint:
     snippet: bool  # short text or one that ends in an ellipsis
 
 
-@lru_cache(maxsize=1)
-def _minhash_class() -> type:
-    # Imported on first use: datasketch pulls in scipy and redis (0.6 s), which every command
-    # would pay at start-up, `newsmon sql` included, though only extraction needs it.
-    from datasketch import MinHash
-
-    return MinHash
+# datasketch is imported where it is used: it pulls in scipy and redis (0.6 s), which every
+# command would pay at start-up, `newsmon sql` included, though only extraction needs it.
 
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    return _minhash_class()(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32).permutations
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32).permutations
 
 
 def preload() -> None:
@@ -81,7 +78,9 @@ def fingerprint(text: str) -> Fingerprint:
     if snippet and len(words) > LEAD_SHINGLE:
         words = words[:-1]
     shingles = _shingles(words, SHINGLE)
-    minhash = _minhash_class()(
+    from datasketch import MinHash
+
+    minhash = MinHash(
         num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_permutations(), scheme="affine32"
     )
     minhash.update_batch(list(shingles))
