@@ -64,17 +64,21 @@ def _key(*parts: bytes) -> int:
 def _shingles(words: list[str], size: int) -> set[bytes]:
     if len(words) < size:
         return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+    # Windows of `size` words: the shifted lists end together at the last full window.
+    shifted = (words[i:] for i in range(size))
+    return {" ".join(gram).encode() for gram in zip(*shifted, strict=False)}
 
 
 def is_snippet(text: str) -> bool:
     return len(text.split()) <= SNIPPET_MAX_WORDS or bool(_ELLIPSIS.search(text.strip()))
 
 
-def fingerprint(text: str) -> Fingerprint:
+def fingerprint(text: str, normalized: str | None = None) -> Fingerprint:
+    """`normalized` is normalize_text(text), when the caller has it already."""
     snippet = is_snippet(text)
-    # A snippet's last word is often cut mid-way ("tension due to sev..."): leave it out.
-    words = normalize_text(_ELLIPSIS.sub("", text.strip())).split()
+    # Normalising folds a trailing ellipsis away with the rest of the punctuation. A snippet's
+    # last word is often cut mid-way ("tension due to sev..."): leave it out.
+    words = (normalize_text(text) if normalized is None else normalized).split()
     if snippet and len(words) > LEAD_SHINGLE:
         words = words[:-1]
     shingles = _shingles(words, SHINGLE)

@@ -39,7 +39,6 @@ from pathlib import Path
 from extractors.article import article_id, content_hash
 from extractors.article_text import normalize_text
 from extractors.fingerprint import (
-    _ELLIPSIS,
     LEAD_SHINGLE,
     SAME_STORY_CONTAINMENT,
     SAME_STORY_JACCARD,
@@ -585,7 +584,7 @@ def _fp(text: str) -> Fingerprint:
 @lru_cache(maxsize=4096)
 def _shingle_set(text: str) -> frozenset[str]:
     """The 5-word shingles fingerprint() hashes (same word preparation)."""
-    words = normalize_text(_ELLIPSIS.sub("", text.strip())).split()
+    words = normalize_text(text).split()
     if is_snippet(text) and len(words) > LEAD_SHINGLE:
         words = words[:-1]
     if len(words) < SHINGLE:

@@ -141,6 +141,29 @@ def test_offsite_canonical_is_ignored_and_onsite_one_used() -> None:
     assert isinstance(got, Article) and got.canonical_url == "https://www.ex.org/news/final-slug"
 
 
+def test_rel_canonical_outranks_og_url_wherever_they_stand() -> None:
+    head = (
+        '<meta property="og:url" content="https://ex.org/news/og-slug">'
+        '<link rel="canonical" href="https://ex.org/news/canonical-slug">'
+    )
+    got = extract(simple_job(page(LONG, head)))
+    assert isinstance(got, Article) and got.canonical_url == "https://ex.org/news/canonical-slug"
+
+
+def test_time_tags_marked_as_publication_date_outrank_the_articles_first_time() -> None:
+    body = (
+        '<p><time datetime="2024-05-02T08:00:00+04:00">2 May</time></p>'
+        '<span itemprop="datePublished" content="2024-05-01T09:30:00+04:00"></span>' + LONG
+    )
+    got = extract(simple_job(page(body)))
+    assert isinstance(got, Article) and got.date_source == "time-tag"
+    assert got.published_at == datetime(2024, 5, 1, 5, 30, tzinfo=UTC)
+    # Without the marked one, the article's first <time> with a time of day counts.
+    got = extract(simple_job(page(body.replace('itemprop="datePublished"', 'class="x"'))))
+    assert isinstance(got, Article) and got.date_source == "time-tag"
+    assert got.published_at == datetime(2024, 5, 2, 4, 0, tzinfo=UTC)
+
+
 def test_pages_without_article_are_failures_not_exceptions() -> None:
     assert isinstance(extract(simple_job(page("<p>Too short.</p>"))), ExtractionFailure)
     assert isinstance(extract(simple_job("")), ExtractionFailure)

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 
 from extractors.article import ExtractJob, extract
+from extractors.article_text import normalize_text
+from extractors.fingerprint import fingerprint
 from extractors.records import Article
 from extractors.urls import url_key
 from flows.ingest import ingest
@@ -253,3 +255,13 @@ def test_url_key_variants() -> None:
     assert url_key("https://example.com/news.php?id=1") != url_key(
         "https://example.com/news.php?id=2"
     )
+
+
+@pytest.mark.parametrize("ending", ["...", "…", " […]", " [...]", "... "])
+def test_a_snippets_ellipsis_is_not_part_of_its_fingerprint(ending: str) -> None:
+    lead = " ".join(f"Baku and Moscow discussed transit number {i}." for i in range(12))
+    plain = fingerprint(lead + " The talks continue")
+    cut = fingerprint(lead + " The talks continue" + ending)
+    assert cut.snippet and cut.minhash == plain.minhash and cut.lead_keys == plain.lead_keys
+    # The extraction hands over the normalised text it already has: same fingerprint.
+    assert fingerprint(lead + ending, normalize_text(lead + ending)) == fingerprint(lead + ending)
