@@ -26,7 +26,7 @@ Prefect's API server) from /proc, sampled every 0.5 s.
 
 --runs N repeats the whole benchmark N times, each in a fresh process (as `make bench` runs it),
 and prints every run's ratios with their medians: the machine's speed drifts from minute to
-minute, and a single run's ratio scatters by ±0.08.
+minute (eight runs of one commit gave 0.65x to 0.89x the limit).
 
 --sizes runs one ingest pass per size in a fresh process (a new server each) and reports the
 peak RSS of the ingest process and of its extraction workers, and the growth between sizes.
