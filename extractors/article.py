@@ -287,11 +287,12 @@ def _meta_date(tree: lxml.html.HtmlElement) -> datetime | None:
 def _time_tag_date(tree: lxml.html.HtmlElement) -> datetime | None:
     """A machine-readable date marked as the publication date, or the first in the article."""
     marked = _DATE_MARKED(tree)
+    published = [el for el in marked if el.get("itemprop") == "datePublished"]
+    dc_dates = [el for el in marked if el.get("itemprop") != "datePublished"]
     times = _TIME_TAGS(tree)
     values = (
-        [el.get("datetime") for el in marked if el.get("itemprop") == "datePublished"]
-        + [el.get("content") for el in marked if el.get("itemprop") == "datePublished"]
-        + [el.get("content") for el in marked if el.get("itemprop") != "datePublished"]
+        [el.get("datetime") for el in published]
+        + [el.get("content") for el in published + dc_dates]
         + [el.get("datetime") for el in times if _inside(el, "article")]
         + [el.get("datetime") for el in times if _inside(el, "main")]
     )
@@ -354,23 +355,25 @@ def _authors(value: str | None, tree: lxml.html.HtmlElement, jsonld: list[dict])
     ]
     raw += _jsonld_authors(jsonld)
     spelled = {normalize_text(r): " ".join(r.split()) for r in raw if r.strip()}
-    page_text: str | None = None
+    page: tuple[str, str] | None = None  # the page's text, and folded; read once if needed
     out = []
     for name in names:
         found = spelled.get(normalize_text(name))
         if found is None:
-            page_text = page_text if page_text is not None else tree.text_content()
-            found = _spelled_in(name, page_text)
+            if page is None:
+                text = tree.text_content()
+                page = (text, text.casefold())
+            found = _spelled_in(name, *page)
         out.append(found)
     return out
 
 
-def _spelled_in(name: str, page_text: str) -> str:
-    """The name as the page's text spells it, or as given when the text does not have it."""
+def _spelled_in(name: str, page_text: str, folded: str) -> str:
+    """The name as the page's text spells it, or as given when the text does not have it.
+    `folded` is page_text.casefold()."""
     words = normalize_text(name).split()
     # A case-insensitive regex over the whole page is slow; most names that are not in the
     # page's text are told apart by a plain search of the folded text first.
-    folded = page_text.casefold()
     if not words or not all(word in folded for word in words):
         return name
     # trafilatura folds punctuation too ("commonspace.eu" -> "Commonspace Eu").
