@@ -75,6 +75,20 @@ class StoryIndex:
         self._merged: dict[str, str] = {}  # story merged away -> story it went into
 
     # -- opening -----------------------------------------------------------------------
+    def state(self, con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
+        """What an open index depends on: its files, and the table. Fingerprints only ever get
+        added (each story merge comes with one), so their count and last seq tell whether
+        another writer has been."""
+        try:
+            files = (self.directory / "meta.json").read_text()
+        except OSError:
+            files = None
+        row = con.execute(
+            "SELECT (SELECT count(*) FROM article_fingerprints), "
+            "(SELECT max(seq) FROM article_fingerprints), (SELECT count(*) FROM story_merges)"
+        ).fetchall()[0]
+        return (files, *row)
+
     def open(self, con: duckdb.DuckDBPyConnection) -> None:
         """Map the files, rebuilding them when missing or behind the table; load the delta."""
         if not self._load(con):

@@ -265,3 +265,65 @@ def test_a_snippets_ellipsis_is_not_part_of_its_fingerprint(ending: str) -> None
     assert cut.snippet and cut.minhash == plain.minhash and cut.lead_keys == plain.lead_keys
     # The extraction hands over the normalised text it already has: same fingerprint.
     assert fingerprint(lead + ending, normalize_text(lead + ending)) == fingerprint(lead + ending)
+
+
+def test_index_kept_between_writes_sees_other_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage.story_index import StoryIndex
+
+    opened = []
+    real_open = StoryIndex.open
+    monkeypatch.setattr(
+        StoryIndex, "open", lambda self, con: opened.append(1) or real_open(self, con)
+    )
+    texts = [demo_text("aze-media", i)[1] for i in range(3)]
+    mine = store_with(
+        tmp_path, make_article("https://a.example/news/first-one", "a", text=texts[0])
+    )
+    mine.write(
+        Batch(
+            "r1", articles=[make_article("https://a.example/news/second-one", "a", text=texts[1])]
+        )
+    )
+    assert len(opened) == 1  # the second write reused what the first one loaded
+    # Another writer (a second process, here a second Store) adds an article in between...
+    other = Store(mine.path)
+    other.write(
+        Batch("r2", articles=[make_article("https://b.example/news/their-one", "b", text=texts[2])])
+    )
+    # ...so a copy of it written through the first store must still find it.
+    copy = make_article("https://c.example/news/copy-of-theirs", "c", text=texts[2].upper())
+    mine.write(Batch("r3", articles=[copy]))
+    rows = story_rows(mine)
+    assert rows[3][0] == "c" and rows[3][2] == rows[2][2] == article_id_of(rows[2][1])
+
+
+def test_a_failed_write_leaves_nothing_in_the_kept_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [demo_text("eurasianet", i)[1] for i in range(2)]
+    store = store_with(
+        tmp_path, make_article("https://a.example/news/kept-one", "a", text=texts[0])
+    )
+    lost = make_article("https://a.example/news/lost-one", "a", text=texts[1])
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk gone")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_insert_fetches", broken)
+        with pytest.raises(RuntimeError):
+            store.write(Batch("r1", articles=[lost]))
+    # The rolled-back article is not in the store, so a copy of it starts its own story.
+    copy = make_article("https://b.example/news/copy-of-lost", "b", text=texts[1].upper())
+    store.write(Batch("r2", articles=[copy]))
+    rows = story_rows(store)
+    assert [r[0] for r in rows] == ["a", "b"]
+    assert rows[1][2] == copy.id and rows[1][3] is None
+
+
+def article_id_of(url: str) -> str:
+    from extractors.article import article_id
+
+    return article_id(url)
