@@ -285,7 +285,7 @@ class ProcessWatch:
             return self.roles[pid]
         if b"uvicorn" in cmd or b"prefect" in cmd:
             return "Prefect API server"
-        if b"spawn_main" in cmd:
+        if b"spawn_main" in cmd or b"forkserver" in cmd:  # the pool's workers and fork server
             return "extraction workers"
         return "other"
 
@@ -626,7 +626,6 @@ def ingest_only(origin: str, pages: int, trace: bool) -> dict:
         "articles_per_s": round(pages / first["seconds"], 1), "stored": first["stored"],
         "failed": first["failed"], "startup_s": round(startup["seconds"], 1),
         "rss_after_startup_mb": round(after_startup), "peak_rss_mb": round(peak_rss_mb()),
-        "largest_worker_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "traced": snapshot,
     }  # fmt: skip
 
@@ -710,6 +709,9 @@ def run_sizes(args: argparse.Namespace) -> dict:
             raise SystemExit(f"ingest of {size} pages failed:\n{stderr[-3000:]}")
         result = json.loads(stdout.strip().splitlines()[-1])
         result["cpu_by_process"] = cpu
+        # Sampled from /proc: the workers are the fork server's children, not the ingest
+        # process's, so its own rusage never sees them.
+        result["largest_worker_peak_mb"] = cpu.get("extraction workers", {}).get("peak_rss_mb", 0)
         results.append(result)
         print(
             f"{size:>6} pages: {result['seconds']} s ({result['articles_per_s']} articles/s, stored "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from extractors.article import ExtractJob, content_hash, detect_language, extract
+from extractors.article import ExtractJob, content_hash, detect_language, extract, make_pool
 from extractors.records import Article, ExtractionFailure
 from flows.demo.server import DEMO_DIR, load_manifest
 
@@ -239,3 +240,21 @@ def test_headline_and_kicker_leave_the_text_but_a_lead_before_the_headline_stays
     assert got.text.startswith("Officials in Baku said on Monday"), got.text[:80]
     assert "A headline here" not in got.text
     assert "Paragraph 0" in got.text
+
+
+def _warmed_before_fork() -> bool:
+    """Run in a worker: did the process it forked from import and warm the extraction code?"""
+    import sys
+
+    return "extractors.warm" in sys.modules
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
+)
+def test_extraction_workers_fork_from_a_warmed_server() -> None:
+    pool = make_pool(1)
+    try:
+        assert pool.submit(_warmed_before_fork).result(timeout=120)
+    finally:
+        pool.shutdown()
