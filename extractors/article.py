@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -410,11 +413,34 @@ def _split(value: str | list[str] | None) -> list[str]:
 _RULES: tuple[Rule, ...] = ()
 
 
-def _warm_up(rules: tuple[Rule, ...] = ()) -> None:
+def _warm_up(rules: tuple[Rule, ...] = (), owner: int | None = None) -> None:
     global _RULES
     _RULES = rules
     _identifier()
     preload()
+    if owner is not None:
+        threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
+
+
+def _exit_with(owner: int) -> None:
+    """End this worker once the process that made the pool is gone. A pool shut down in order
+    stops its workers itself; one whose process was killed (out of memory, kill -9) would leave
+    them, and the fork server they hold open, waiting for work forever."""
+    while not _gone(owner):
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # no such process, or the pid was reused
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"  # dead, not yet reaped
+    except OSError:
+        return False  # no /proc here: kill() found it
 
 
 def make_pool(workers: int, rules: tuple[Rule, ...] = ()) -> Executor:
@@ -424,7 +450,7 @@ def make_pool(workers: int, rules: tuple[Rule, ...] = ()) -> Executor:
         max_workers=workers,
         mp_context=_pool_context(),
         initializer=_warm_up,
-        initargs=(rules,),
+        initargs=(rules, os.getpid()),
     )
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +263,29 @@ def test_extraction_workers_fork_from_a_warmed_server() -> None:
         assert pool.submit(_warmed_before_fork).result(timeout=120)
     finally:
         pool.shutdown()
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_workers_end_when_the_process_that_made_the_pool_is_killed(tmp_path: Path) -> None:
+    # A pool whose process dies without shutting it down (out of memory, kill -9).
+    script = (
+        "import os, extractors.article as a; pool = a.make_pool(1); "
+        "print(pool.submit(os.getpid).result(), flush=True); os._exit(0)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "worker.txt"
+    with out.open("w") as f:  # a file, not a pipe: reading a pipe would wait for the workers
+        subprocess.run([sys.executable, "-c", script], stdout=f, timeout=120, cwd=root, check=True)
+    worker = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 20
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(worker)
