@@ -249,8 +249,6 @@ def test_headline_and_kicker_leave_the_text_but_a_lead_before_the_headline_stays
 
 def _warmed_before_fork() -> bool:
     """Run in a worker: did the process it forked from import and warm the extraction code?"""
-    import sys
-
     return "extractors.warm" in sys.modules
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.article import ExtractJob, extract
+from extractors.article import ExtractJob, article_id, extract
 from extractors.article_text import normalize_text
 from extractors.fingerprint import fingerprint
 from extractors.records import Article
@@ -296,7 +296,7 @@ def test_index_kept_between_writes_sees_other_writers(
     copy = make_article("https://c.example/news/copy-of-theirs", "c", text=texts[2].upper())
     mine.write(Batch("r3", articles=[copy]))
     rows = story_rows(mine)
-    assert rows[3][0] == "c" and rows[3][2] == rows[2][2] == article_id_of(rows[2][1])
+    assert rows[3][0] == "c" and rows[3][2] == rows[2][2] == article_id(rows[2][1])
 
 
 def test_a_failed_write_leaves_nothing_in_the_kept_index(
@@ -321,9 +321,3 @@ def test_a_failed_write_leaves_nothing_in_the_kept_index(
     rows = story_rows(store)
     assert [r[0] for r in rows] == ["a", "b"]
     assert rows[1][2] == copy.id and rows[1][3] is None
-
-
-def article_id_of(url: str) -> str:
-    from extractors.article import article_id
-
-    return article_id(url)
