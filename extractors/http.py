@@ -203,11 +203,12 @@ class PoliteClient:
 
     async def _pace(self, host: _Host) -> None:
         async with host.pace_lock:
-            now = time.monotonic()
-            wait = host.next_start - now
+            wait = host.next_start - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            host.next_start = max(now, host.next_start) + host.min_delay_s
+            # Counted from when this request really starts: a busy event loop wakes late, and
+            # counting from the planned start would let the next request follow too soon.
+            host.next_start = time.monotonic() + host.min_delay_s
 
     async def _attempt(
         self, url: str, accept: frozenset[str], validators: Validators | None

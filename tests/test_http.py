@@ -637,6 +637,29 @@ def test_min_delay_paces_one_host(serve) -> None:
     assert len(times) == 3 and all(g >= 0.25 for g in gaps(times)), gaps(times)
 
 
+def test_a_late_wake_up_does_not_shorten_the_next_delay(serve, monkeypatch) -> None:
+    # A busy event loop wakes a pacing sleep late; the request after it must still wait the
+    # full delay from when the late one really started.
+    times: list[float] = []
+    site = Site("https://late.example", {"/p": timed(page_route(), times)})
+    serve(site)
+    real_sleep = asyncio.sleep
+    late = [0.2]
+
+    async def sleep(delay: float, result: object = None) -> object:
+        extra = late.pop() if delay > 0.05 and late else 0.0
+        return await real_sleep(delay + extra, result)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+
+    def setup(client: PoliteClient) -> None:
+        client.set_min_delay(site.url + "/", 0.3)
+
+    pages, _ = run_fetches(NO_ROBOTS, [site.url + "/p"] * 3, concurrent=True, setup=setup)
+    assert all(p.ok for p in pages) and not late
+    assert len(times) == 3 and all(g >= 0.25 for g in gaps(times)), gaps(times)
+
+
 def test_different_hosts_are_paced_independently(serve) -> None:
     times_a: list[float] = []
     times_b: list[float] = []
