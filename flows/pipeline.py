@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,18 +65,37 @@ class Extractor:
         self.workers = workers or os.cpu_count() or 1
         self.rules = rules
         self._key = (self.workers, tuple(rule.signature() for rule in rules))
+        self._starting: Future[None] | None = None
 
     def start(self) -> None:
-        """Start the workers now, without waiting: each spends a second or more importing
-        trafilatura, which then overlaps discovery instead of delaying the first extraction."""
-        pool = _shared_pool(self._key, self.workers, self.rules)
+        """Start the workers in a thread and return at once. Forking the first worker waits
+        for the fork server to import trafilatura (two seconds); that overlaps discovery
+        instead of holding up the event loop."""
+        self._starting = Future()
+        threading.Thread(
+            target=self._start_workers, args=(self._starting,), name="newsmon-pool-start"
+        ).start()
+
+    def _start_workers(self, done: Future[None]) -> None:
         try:
-            for _ in range(self.workers):  # the pool spawns a worker per submit while none is idle
+            pool = _shared_pool(self._key, self.workers, self.rules)
+            for _ in range(self.workers):  # the pool forks a worker per submit while none is idle
                 pool.submit(int)
         except BrokenProcessPool:
             release_pool()  # the first extraction starts a fresh one
+        except BaseException as exc:  # noqa: BLE001 - handed to the first extraction to raise
+            done.set_exception(exc)
+            return
+        done.set_result(None)
 
     async def __call__(self, job: ExtractJob) -> Article | ExtractionFailure:
+        starting = self._starting
+        if starting is not None:
+            # Submitting while the pool is still forking would block the loop on the fork server.
+            try:
+                await asyncio.wrap_future(starting)
+            finally:
+                self._starting = None  # a failed start is raised once; later calls start afresh
         pool = _shared_pool(self._key, self.workers, self.rules)
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, extract, job)
@@ -85,23 +105,26 @@ class Extractor:
 
 
 _POOL: tuple[tuple[object, ...], Executor] | None = None
+_POOL_LOCK = threading.RLock()  # the starting thread and the event loop both reach for the pool
 
 
 def _shared_pool(key: tuple[object, ...], workers: int, rules: tuple[Rule, ...]) -> Executor:
     global _POOL
-    if _POOL is None or _POOL[0] != key:
-        release_pool()
-        _POOL = (key, make_pool(workers, rules))
-    return _POOL[1]
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != key:
+            release_pool()
+            _POOL = (key, make_pool(workers, rules))
+        return _POOL[1]
 
 
 @atexit.register
 def release_pool() -> None:
     """Stop the extraction workers (a long-lived process that is done extracting for now)."""
     global _POOL
-    if _POOL is not None:
-        _POOL[1].shutdown(wait=True, cancel_futures=True)
-        _POOL = None
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL[1].shutdown(wait=True, cancel_futures=True)
+            _POOL = None
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import duckdb
@@ -287,3 +288,50 @@ def test_a_big_pass_is_written_in_chunks_and_counted_whole(
     store = Store(db)
     assert store.query("SELECT stored FROM runs").rows == [(7,)]
     assert store.query("SELECT count(DISTINCT run_id), count(*) FROM articles").rows == [(1, 7)]
+
+
+def test_starting_the_workers_does_not_hold_up_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first worker forks only once the fork server has imported trafilatura (seconds);
+    the run's discovery goes on meanwhile, and extraction waits for the pool."""
+    from datetime import UTC, datetime
+
+    import flows.pipeline
+    from extractors.article import ExtractJob, make_pool
+    from extractors.records import Article
+
+    ready = threading.Event()
+    made: list[bool] = []
+
+    def slow_pool(workers: int, rules: tuple = ()) -> object:
+        ready.wait(10)  # a fork server still importing
+        made.append(True)
+        return make_pool(workers, rules)
+
+    monkeypatch.setattr(flows.pipeline, "make_pool", slow_pool)
+    flows.pipeline.release_pool()
+    extractor = flows.pipeline.Extractor(1)
+    body = " ".join(
+        f"Baku and Moscow discussed transit and trade, sentence {i}." for i in range(20)
+    )
+    html = f"<html><head><title>Talks</title></head><body><article><p>{body}</p></article></body></html>"  # fmt: skip
+    url = "https://example.org/news/talks"
+    job = ExtractJob(html, url, url, "o", "https://example.org/", datetime.now(UTC), "feed")
+
+    async def main() -> object:
+        extractor.start()
+        started_without_pool = not made
+        extraction = asyncio.create_task(extractor(job))
+        await asyncio.sleep(0.1)
+        waited = not extraction.done()
+        ready.set()
+        return started_without_pool, waited, await extraction
+
+    try:
+        started_without_pool, waited, article = asyncio.run(main())
+    finally:
+        ready.set()
+        flows.pipeline.release_pool()
+    assert started_without_pool and waited
+    assert isinstance(article, Article) and article.title == "Talks"
