@@ -194,6 +194,17 @@ def test_language_is_detected_not_only_declared() -> None:
     assert detect_language("short") is None
 
 
+def test_language_of_a_text_with_a_lead_in_another_language() -> None:
+    # An English lead on a German article: the first few hundred characters are not enough.
+    lead = "The foreign ministers of Azerbaijan and Russia met in Moscow on Tuesday to talk. "
+    body = (
+        "Die Außenminister Aserbaidschans und Russlands trafen sich am Dienstag in Moskau, um "
+        "über Transitrouten, Handel und die Lage in der Region zu sprechen. "
+    )
+    assert detect_language(lead * 6 + body * 8) == "de"
+    assert detect_language(body * 8) == "de" and detect_language(lead * 20) == "en"
+
+
 def test_jsonld_graph_datepublished_with_offset() -> None:
     ld = (
         '<script type="application/ld+json">{"@context":"https://schema.org","@graph":['
