@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +69,9 @@ class StoryIndex:
         self._key_seqs = np.empty(0, np.int32)
         self._rows = np.empty(0, ROW)
         self._row_seqs = np.empty(0, np.int32)
-        self._delta_keys: dict[int, list[int]] = defaultdict(list)
+        # key -> seq, or seqs once a key is shared: most keys are not, and a list per key
+        # (a hundred per article) made every full garbage collection of a long pass slower.
+        self._delta_keys: dict[int, int | list[int]] = {}
         self._delta_rows: dict[int, Known] = {}
         self._merged: dict[str, str] = {}  # story merged away -> story it went into
 
@@ -117,7 +118,7 @@ class StoryIndex:
         return True
 
     def _load_delta(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._delta_keys = defaultdict(list)
+        self._delta_keys = {}
         self._delta_rows = {}
         cursor = con.execute(
             f"SELECT {_COLUMNS} FROM article_fingerprints WHERE seq > ? ORDER BY seq",
@@ -156,8 +157,10 @@ class StoryIndex:
             ]
         for key in keys:
             seqs = self._delta_keys.get(key)
-            if seqs:
-                found.append(np.asarray(seqs[:PER_KEY], np.int32))
+            if seqs is not None:
+                found.append(
+                    np.asarray(seqs[:PER_KEY] if isinstance(seqs, list) else [seqs], np.int32)
+                )
         if not found:
             return []
         seqs, counts = np.unique(np.concatenate(found), return_counts=True)
@@ -207,8 +210,15 @@ class StoryIndex:
     def add(self, known: Known, keys: list[int]) -> None:
         """Make a fingerprint findable now (it is already in, or about to be in, the table)."""
         self._delta_rows[known.seq] = known
+        delta, seq = self._delta_keys, known.seq
         for key in keys:
-            self._delta_keys[key].append(known.seq)
+            seqs = delta.get(key)
+            if seqs is None:
+                delta[key] = seq
+            elif isinstance(seqs, list):
+                seqs.append(seq)
+            else:
+                delta[key] = [seqs, seq]
 
     def maybe_merge(self, con: duckdb.DuckDBPyConnection) -> None:
         if len(self._delta_rows) >= MERGE_AT:
