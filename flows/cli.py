@@ -15,7 +15,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from flows.config import DEFAULT_CONFIG, DEFAULT_DB, Config, ConfigError, load
 
@@ -29,7 +31,7 @@ out = Console()
 err = Console(stderr=True)
 
 ConfigOpt = Annotated[
-    Path, typer.Option("--config", "-c", help="Config file with [[outlet]] tables.")
+    Path, typer.Option("--config", "-c", help=r"Config file with \[\[outlet]] tables.")
 ]
 DbOpt = Annotated[
     Path | None,
@@ -50,7 +52,7 @@ class Format(StrEnum):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]newsmon: error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]newsmon: error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -156,7 +158,7 @@ def sql(
     except StoreError as exc:
         raise fail(str(exc)) from None
     if result.note:
-        err.print(f"[yellow]note:[/] {result.note}", highlight=False)
+        err.print(f"[yellow]note:[/] {escape(result.note)}", highlight=False)
     if fmt is Format.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(result.columns)
@@ -165,9 +167,11 @@ def sql(
         rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
         print(json.dumps(rows, default=_plain, ensure_ascii=False, indent=1))
     else:
-        table = Table(*result.columns, show_lines=False)
+        table = Table(show_lines=False)
+        for column in result.columns:
+            table.add_column(Text(column))
         for row in result.rows:
-            table.add_row(*[_cell(v) for v in row])
+            table.add_row(*[Text(_cell(v)) for v in row])  # data, not rich markup
         out.print(table)
         out.print(f"{len(result.rows)} row(s)", style="dim")
 
@@ -197,7 +201,7 @@ def outlets(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     try:
         last = Store(_db(db, cfg)).last_runs()
     except StoreError as exc:
-        err.print(f"[yellow]note:[/] cannot read last runs: {exc}", highlight=False)
+        err.print(f"[yellow]note:[/] cannot read last runs: {escape(str(exc))}", highlight=False)
         last = {}
     table = Table(
         "id", "name", "language", "sources", "last run", "status", "stored", "articles", "note"
@@ -210,11 +214,11 @@ def outlets(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
             sources = "auto-discover"
         info = last.get(o.id)
         if info is None:
-            table.add_row(o.id, o.name, o.language, sources, "never", "", "", "", "")
+            table.add_row(o.id, Text(o.name), o.language, sources, "never", "", "", "", "")
         else:
             table.add_row(
-                o.id, o.name, o.language, sources, _cell(info.finished_at), info.status,
-                str(info.stored), str(info.articles), _cell(info.error),
+                o.id, Text(o.name), o.language, sources, _cell(info.finished_at), info.status,
+                str(info.stored), str(info.articles), Text(_cell(info.error)),
             )  # fmt: skip
     out.print(table)
 
@@ -233,7 +237,7 @@ def demo(
     config: Annotated[
         Path,
         typer.Option(
-            "--config", "-c", help="Take [settings] (user agent, timeouts...) from this file."
+            "--config", "-c", help=r"Take \[settings] (user agent, timeouts...) from this file."
         ),
     ] = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
@@ -256,7 +260,7 @@ def demo(
         settings = _settings_toml(user) if user else ""
         config_path.write_text(settings + demo_config(server, manifest), encoding="utf-8")
         for site in server.sites:
-            out.print(f"serving {site.real_origin} at {site.url}", style="dim", highlight=False)
+            out.print(f"serving {site.real_origin} at {site.url}", style="dim", markup=False)
         cfg = _config(config_path)
         assert cfg is not None
         summary = _run_flow(cfg, db, None, verbose)
@@ -266,14 +270,19 @@ def demo(
                   word_count AS words, title
            FROM articles ORDER BY outlet_id, published_at"""
     )
-    out.print(f"\n[bold]{len(result.rows)} articles in {db}[/]", highlight=False)
+    out.print(f"\n[bold]{len(result.rows)} articles in {escape(str(db))}[/]", highlight=False)
     for outlet_id, published, source, authors, lang, words, title in result.rows:
         out.print(
-            f"[cyan]{outlet_id}[/]  {published} UTC ({source})  {lang}  {words} words",
+            f"[cyan]{escape(outlet_id)}[/]  {published} UTC ({source})  {lang}  {words} words",
             highlight=False,
         )
-        out.print(f"  [bold]{title}[/] — {authors or 'no byline'}", highlight=False)
-    out.print(f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"')
+        out.print(
+            f"  [bold]{escape(title or '')}[/] — {escape(authors or 'no byline')}", highlight=False
+        )
+    out.print(
+        f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"',
+        markup=False,
+    )
     if summary.all_failed:
         raise typer.Exit(1)
 
@@ -312,11 +321,12 @@ def rules_test(
         verdict = "[green]MATCH[/]" if match.matched else "[dim]no match[/]"
         groups = ", ".join(f"{name} {count:g}" for name, count in match.groups.items())
         out.print(
-            f"{rule.id}: {verdict}  score {match.score:g}  ({rule.expression})", highlight=False
+            f"{rule.id}: {verdict}  score {match.score:g}  ({escape(rule.expression)})",
+            highlight=False,
         )
-        out.print(f"  mentions per group: {groups}", highlight=False)
+        out.print(f"  mentions per group: {groups}", markup=False, highlight=False)
         for term in match.terms[:20]:
-            out.print(f"  - {term}", highlight=False)
+            out.print(f"  - {term}", markup=False, highlight=False)
 
 
 @rules_app.command("rescore")
@@ -365,7 +375,7 @@ def alerts(
         recent = store.recent_alerts(limit)
         if atom is not None:
             count = write_atom(store, atom)
-            out.print(f"wrote {count} alert(s) to {atom}", highlight=False)
+            out.print(f"wrote {count} alert(s) to {atom}", markup=False, highlight=False)
     except StoreError as exc:
         raise fail(str(exc)) from None
     if not recent:
@@ -373,17 +383,23 @@ def alerts(
     for alert, copies, states in recent:
         published = alert.published_at.strftime("%Y-%m-%d %H:%M UTC") if alert.published_at else "?"
         out.print(
-            f"[bold]{alert.title}[/] ({alert.outlet_id}, published {published})", highlight=False
-        )
-        out.print(f"  {alert.url}", highlight=False)
-        out.print(
-            f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}",
+            f"[bold]{escape(alert.title or '')}[/] ({alert.outlet_id}, published {published})",
             highlight=False,
         )
-        out.print(f"  why: {'; '.join(alert.terms[:6])}", highlight=False)
+        out.print(f"  {alert.url}", markup=False, highlight=False)
+        out.print(
+            f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}",
+            markup=False,
+            highlight=False,
+        )
+        out.print(f"  why: {'; '.join(alert.terms[:6])}", markup=False, highlight=False)
         for label, state, attempts, error in states:
             note = f" — {error}" if error else ""
-            out.print(f"  → {label}: {state} after {attempts} attempt(s){note}", highlight=False)
+            out.print(
+                f"  → {label}: {state} after {attempts} attempt(s){note}",
+                markup=False,
+                highlight=False,
+            )
 
 
 @app.command()
@@ -413,7 +429,12 @@ def serve(
         raise fail("--tick-seconds must be at least 1")
     try:
         run_serve(
-            cfg, _db(db, cfg), port, outlet, tick, announce=lambda m: out.print(m, highlight=False)
+            cfg,
+            _db(db, cfg),
+            port,
+            outlet,
+            tick,
+            announce=lambda m: out.print(m, markup=False, highlight=False),
         )
     except ServeError as exc:
         raise fail(str(exc)) from None
@@ -450,13 +471,14 @@ def health(
             h.outlet_id, f"[{style.get(h.state, 'white')}]{h.state}[/]", _cell(h.last_success),
             _rate(h.new_per_day), _rate(h.normal_per_day),
             f"{pct(h.text_yield)} ({pct(h.normal_yield)})", f"{pct(h.dated)} ({pct(h.normal_dated)})",
-            pct(h.error_rate), h.reason,
+            pct(h.error_rate), Text(h.reason or ""),
         )  # fmt: skip
     out.print(table)
     for changed_at, outlet_id, old, new, reason, notified_at, error in changes:
         sent = "notified" if notified_at else f"not notified{f' ({error})' if error else ''}"
         out.print(
             f"{_cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}",
+            markup=False,
             highlight=False,
         )
     if any(h.state in ("failing", "degraded", "stale") for h in table_rows):

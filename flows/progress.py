@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -68,7 +69,7 @@ _STYLE = {"ok": "green", "partial": "yellow", "failed": "red"}
 
 
 def print_summary(out: Console, err: Console, summary: RunSummary, db: Path) -> None:
-    table = Table(title=f"Run {summary.run_id} → {db}")
+    table = Table(title=f"Run {summary.run_id} → {escape(str(db))}")
     for column in ("outlet", "status", "discovered", "fetched", "stored", "skipped", "failed"):
         table.add_column(column, justify="right" if column not in ("outlet", "status") else "left")
     totals = [0, 0, 0, 0, 0]
@@ -85,8 +86,8 @@ def print_summary(out: Console, err: Console, summary: RunSummary, db: Path) -> 
         out.print(f"merged {summary.merged_spool} spooled batch(es) from earlier runs")
     if any(r.spooled for r in summary.reports):
         err.print(
-            f"[yellow]note:[/] {db} was held by another process; results wait in "
-            f"{db.name}.spool/ and are merged by the next run (nothing is lost)",
+            f"[yellow]note:[/] {escape(str(db))} was held by another process; results wait in "
+            f"{escape(db.name)}.spool/ and are merged by the next run (nothing is lost)",
             highlight=False,
         )
     if summary.not_due:
@@ -94,13 +95,19 @@ def print_summary(out: Console, err: Console, summary: RunSummary, db: Path) -> 
     for change in summary.health.changes if summary.health else []:
         err.print(
             f"[magenta]health:[/] {change.outlet_id}: {change.old_state or 'new'} → "
-            f"{change.new_state}" + (f": {change.reason}" if change.reason else ""),
+            f"{change.new_state}" + (f": {escape(change.reason)}" if change.reason else ""),
             highlight=False, soft_wrap=True,
         )  # fmt: skip
     for r in summary.reports:
         if r.status == "failed":
-            err.print(f"[red]error:[/] {r.outlet_id}: {r.error}", highlight=False, soft_wrap=True)
+            err.print(
+                f"[red]error:[/] {r.outlet_id}: {escape(r.error or '')}",
+                highlight=False,
+                soft_wrap=True,
+            )
         elif r.status == "partial":
             err.print(
-                f"[yellow]warning:[/] {r.outlet_id}: {r.error}", highlight=False, soft_wrap=True
+                f"[yellow]warning:[/] {r.outlet_id}: {escape(r.error or '')}",
+                highlight=False,
+                soft_wrap=True,
             )

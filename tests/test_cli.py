@@ -240,3 +240,32 @@ def test_commands_that_read_the_store_do_not_import_the_extraction_stack() -> No
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "[]"
+
+
+def test_help_shows_config_table_names() -> None:
+    # Help text goes through rich markup, where "[settings]" would be read as a style tag.
+    run_help = newsmon("run", "--help", api=None, timeout=60)
+    demo_help = newsmon("demo", "--help", api=None, timeout=60)
+    assert run_help.returncode == 0 and demo_help.returncode == 0
+    assert "[[outlet]] tables" in run_help.stdout
+    assert "Take [settings] (user agent" in demo_help.stdout
+
+
+def test_errors_keep_their_brackets(tmp_path: Path) -> None:
+    config = tmp_path / "newsmon.toml"
+    config.write_text("[settings]\nworkers = 1\n")
+    result = newsmon("rules", "test", "some text", "--config", str(config), api=None, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("no [[rule]] configured"), result.stderr
+
+
+def test_query_results_are_shown_as_data_not_markup(tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "s.duckdb"
+    duckdb.connect(str(db)).close()
+    sql = "SELECT '[/b] closes nothing' AS \"[/c]\", '[settings] stays' AS u"
+    result = newsmon("sql", "--db", str(db), sql, api=None, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "[/b] closes nothing" in result.stdout and "[settings] stays" in result.stdout
+    assert "[/c]" in result.stdout
