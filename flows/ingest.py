@@ -25,7 +25,14 @@ from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
 from flows.health import HealthCheck, assess_all, check_health, pct, report_text
 from flows.notify import ChannelError, Notifier
-from flows.pipeline import Extractor, NoProgress, Progress, RunContext, ingest_outlet
+from flows.pipeline import (
+    Extractor,
+    NoProgress,
+    Progress,
+    RunContext,
+    ingest_outlet,
+    schedule_as_batch,
+)
 from flows.polling import due, next_poll
 from storage.db import Batch, OutletRow, Store, StoreError
 from storage.health import PollState
@@ -119,6 +126,7 @@ async def _ingest(
     summary: RunSummary,
 ) -> None:
     logger = get_run_logger()
+    schedule_as_batch()  # before the pool starts, so that its processes inherit it
     extractor = Extractor(config.settings.workers, config.rules)
     extractor.start()
     progress = _PROGRESS.pop(run_id, None) or NoProgress()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable
@@ -51,6 +52,29 @@ class NoProgress:
 
     def outlet_finished(self, report: OutletReport) -> None:
         pass
+
+
+def schedule_as_batch() -> bool:
+    """Tell Linux that this process's threads, and those it starts later (the extraction pool,
+    its fork server and workers inherit it), are batch work: SCHED_BATCH.
+
+    A pass wakes the ingest process for every response, every finished extraction and every
+    write. A normal thread that wakes preempts an extraction worker at once, and on two cores
+    each switch costs the worker CPU (caches refilled); a batch thread waits for the next
+    scheduler tick, a few milliseconds, so its work comes in fewer, longer slices. Nothing here
+    needs lower latency than that. Returns False where the platform has no such policy or
+    refuses it; the pass runs the same, only with more switches.
+    """
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None or not hasattr(os, "sched_setscheduler"):
+        return False
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+                os.sched_setscheduler(int(tid), policy, os.sched_param(0))
+    except OSError:
+        return False
+    return True
 
 
 class Extractor:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -288,6 +291,48 @@ def test_a_big_pass_is_written_in_chunks_and_counted_whole(
     store = Store(db)
     assert store.query("SELECT stored FROM runs").rows == [(7,)]
     assert store.query("SELECT count(DISTINCT run_id), count(*) FROM articles").rows == [(1, 7)]
+
+
+def test_a_pass_asks_for_batch_scheduling_before_its_workers_start(
+    tmp_path: Path, serve, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.ingest
+    import flows.pipeline
+
+    order: list[str] = []
+    monkeypatch.setattr(flows.ingest, "schedule_as_batch", lambda: order.append("batch"))
+    start = flows.pipeline.Extractor.start
+    monkeypatch.setattr(
+        flows.pipeline.Extractor, "start", lambda self: (order.append("pool"), start(self))
+    )
+    outlet = GrowingOutlet("https://batch.example")
+    outlet.publish(1)
+    serve(outlet.site)
+    config = write_config(
+        tmp_path / "c.toml", config_text(outlet_toml("batch", outlet.site, feeds=["/rss"]))
+    )
+    asyncio.run(ingest(config_path=str(config), db_path=str(tmp_path / "b.duckdb")))
+    assert order == ["batch", "pool"]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="a Linux scheduler policy")
+def test_batch_scheduling_covers_running_threads_and_what_starts_later() -> None:
+    # In a process of its own: the policy is for the process's lifetime.
+    script = """
+import os, subprocess, sys, threading
+from flows.pipeline import schedule_as_batch
+running = threading.Thread(target=threading.Event().wait, args=(10,), daemon=True)
+running.start()
+assert schedule_as_batch()
+later = subprocess.run(
+    [sys.executable, "-c", "import os; print(os.sched_getscheduler(0))"],
+    capture_output=True, text=True, check=True,
+).stdout.strip()
+print(os.sched_getscheduler(0), os.sched_getscheduler(running.native_id), later)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(os.SCHED_BATCH)] * 3
 
 
 def test_starting_the_workers_does_not_hold_up_the_event_loop(
