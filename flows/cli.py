@@ -30,6 +30,13 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+
+def say(text: str, style: str | None = None) -> None:
+    """Print a line made of data (titles, URLs, terms, reasons) as it is: no rich markup read
+    into its brackets, no highlighting."""
+    out.print(text, style=style, markup=False, highlight=False)
+
+
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help=r"Config file with \[\[outlet]] tables.")
 ]
@@ -260,7 +267,7 @@ def demo(
         settings = _settings_toml(user) if user else ""
         config_path.write_text(settings + demo_config(server, manifest), encoding="utf-8")
         for site in server.sites:
-            out.print(f"serving {site.real_origin} at {site.url}", style="dim", markup=False)
+            say(f"serving {site.real_origin} at {site.url}", style="dim")
         cfg = _config(config_path)
         assert cfg is not None
         summary = _run_flow(cfg, db, None, verbose)
@@ -279,10 +286,7 @@ def demo(
         out.print(
             f"  [bold]{escape(title or '')}[/] — {escape(authors or 'no byline')}", highlight=False
         )
-    out.print(
-        f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"',
-        markup=False,
-    )
+    say(f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"')
     if summary.all_failed:
         raise typer.Exit(1)
 
@@ -324,9 +328,9 @@ def rules_test(
             f"{rule.id}: {verdict}  score {match.score:g}  ({escape(rule.expression)})",
             highlight=False,
         )
-        out.print(f"  mentions per group: {groups}", markup=False, highlight=False)
+        say(f"  mentions per group: {groups}")
         for term in match.terms[:20]:
-            out.print(f"  - {term}", markup=False, highlight=False)
+            say(f"  - {term}")
 
 
 @rules_app.command("rescore")
@@ -375,7 +379,7 @@ def alerts(
         recent = store.recent_alerts(limit)
         if atom is not None:
             count = write_atom(store, atom)
-            out.print(f"wrote {count} alert(s) to {atom}", markup=False, highlight=False)
+            say(f"wrote {count} alert(s) to {atom}")
     except StoreError as exc:
         raise fail(str(exc)) from None
     if not recent:
@@ -386,20 +390,12 @@ def alerts(
             f"[bold]{escape(alert.title or '')}[/] ({alert.outlet_id}, published {published})",
             highlight=False,
         )
-        out.print(f"  {alert.url}", markup=False, highlight=False)
-        out.print(
-            f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}",
-            markup=False,
-            highlight=False,
-        )
-        out.print(f"  why: {'; '.join(alert.terms[:6])}", markup=False, highlight=False)
+        say(f"  {alert.url}")
+        say(f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}")
+        say(f"  why: {'; '.join(alert.terms[:6])}")
         for label, state, attempts, error in states:
             note = f" — {error}" if error else ""
-            out.print(
-                f"  → {label}: {state} after {attempts} attempt(s){note}",
-                markup=False,
-                highlight=False,
-            )
+            say(f"  → {label}: {state} after {attempts} attempt(s){note}")
 
 
 @app.command()
@@ -434,7 +430,7 @@ def serve(
             port,
             outlet,
             tick,
-            announce=lambda m: out.print(m, markup=False, highlight=False),
+            announce=say,
         )
     except ServeError as exc:
         raise fail(str(exc)) from None
@@ -476,11 +472,7 @@ def health(
     out.print(table)
     for changed_at, outlet_id, old, new, reason, notified_at, error in changes:
         sent = "notified" if notified_at else f"not notified{f' ({error})' if error else ''}"
-        out.print(
-            f"{_cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}",
-            markup=False,
-            highlight=False,
-        )
+        say(f"{_cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}")
     if any(h.state in ("failing", "degraded", "stale") for h in table_rows):
         raise typer.Exit(1)
 
