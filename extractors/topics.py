@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _LETTERS = str.maketrans({"ı": "i", "ə": "e", "ß": "ss"})
@@ -71,16 +71,24 @@ class Rule:
         object.__setattr__(self, "_ast", ast)
 
     def signature(self) -> str:
-        """Changes whenever anything that affects scoring changes (to know what to re-score)."""
-        parts = [
-            self.expression,
-            str(self.min_mentions),
-            str(self.title_weight),
-            str(self.threshold),
-        ]
-        for name in sorted(self.groups):
-            parts.append(name + ":" + "|".join(sorted(t.label for t in self.groups[name])))
+        """Changes whenever anything that affects scoring changes (to know what to re-score, and
+        to give workers the new rules). Built from every field but those named in
+        `_NOT_SCORING`, so a field added later is part of it unless said otherwise."""
+        parts = []
+        for f in fields(self):
+            if f.name in _NOT_SCORING:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "groups":
+                value = {name: sorted(map(repr, terms)) for name, terms in sorted(value.items())}
+            elif isinstance(value, dict):
+                value = sorted(value.items())
+            parts.append(f"{f.name}={value!r}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+# What a rule is called, whether it alerts and its compiled form do not change any score.
+_NOT_SCORING = frozenset({"id", "name", "alert", "_ast"})
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,17 @@ def test_shipped_rule_meets_targets_per_language() -> None:
     for lang, tally in tallies.items():
         assert tally.precision >= 0.95, (lang, tally.errors)
         assert tally.recall >= 0.95, (lang, tally.errors)
+
+
+def test_signature_covers_everything_that_changes_a_score() -> None:
+    base = rule("a NEAR b", a=["alpha"], b=["beta"])
+    text = "alpha " + "x " * 25 + "beta"
+    # Two rules that differ only in a group's minimum or the NEAR window score differently...
+    stricter = dataclasses.replace(base, group_min_mentions={"a": 2})
+    wider = dataclasses.replace(base, near_words=30)
+    assert score(base, "", text).matched != score(wider, "", text).matched
+    assert score(base, "", "alpha beta").matched != score(stricter, "", "alpha beta").matched
+    # ...so their signatures differ: stored scores go stale and pool workers get the new rule.
+    assert len({base.signature(), stricter.signature(), wider.signature()}) == 3
+    # What does not change a score does not change the signature.
+    assert dataclasses.replace(base, name="Other", alert=False).signature() == base.signature()
