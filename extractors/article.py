@@ -29,7 +29,7 @@ from trafilatura.utils import load_html
 from extractors.article_text import normalize_text
 from extractors.discover import parse_datetime
 from extractors.fingerprint import fingerprint, preload
-from extractors.records import Article, ExtractionFailure
+from extractors.records import Article, ExtractionFailure, Failure, FailureKind
 from extractors.topics import Rule, score
 from extractors.urls import canonicalize, same_site, url_key
 
@@ -82,7 +82,12 @@ def extract(job: ExtractJob) -> Article | ExtractionFailure:
     try:
         return _extract(job)
     except Exception as exc:  # a page that breaks the parser is that page's failure only
-        return ExtractionFailure(job.url, f"extraction error: {type(exc).__name__}: {exc}"[:200])
+        message = f"extraction error: {type(exc).__name__}: {exc}"[:200]
+        return ExtractionFailure(job.url, Failure(FailureKind.INTERNAL, message))
+
+
+def _no_text(job: ExtractJob, message: str) -> ExtractionFailure:
+    return ExtractionFailure(job.url, Failure(FailureKind.NO_TEXT, message))
 
 
 def _extract(job: ExtractJob) -> Article | ExtractionFailure:
@@ -90,7 +95,7 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
     # repaired, a bytes fallback): the tree it was tuned on, and the one plain trafilatura uses.
     tree = load_html(job.html)
     if tree is None:
-        return ExtractionFailure(job.url, "unparseable HTML")
+        return _no_text(job, "unparseable HTML")
     jsonld = _jsonld_nodes(tree)
     page_date = _page_date(tree, job, jsonld)
     doc = trafilatura.bare_extraction(
@@ -105,13 +110,13 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         date_extraction_params=set_date_params(extensive=page_date is None),
     )
     if doc is None or not (doc.text or "").strip():
-        return ExtractionFailure(job.url, "no article text found")
+        return _no_text(job, "no article text found")
     text = _without_leading_title(doc.text.strip(), doc.title)
     words = word_count(text)
     if words < MIN_WORDS:
-        return ExtractionFailure(job.url, f"text too short for an article ({words} words)")
+        return _no_text(job, f"text too short for an article ({words} words)")
     if _letter_share(text) < 0.6:
-        return ExtractionFailure(job.url, "text is not prose (mostly symbols or binary)")
+        return _no_text(job, "text is not prose (mostly symbols or binary)")
     canonical = _page_canonical(tree, job) or canonicalize(job.final_url) or job.url
     published_at, date_source = page_date or _htmldate(doc.date)
     language = detect_language(f"{doc.title or ''}\n{text}") or _declared_language(tree)

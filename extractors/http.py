@@ -2,7 +2,7 @@
 
 One client serves a whole run so that connections are reused and every host's pacing and
 robots.txt are shared by all the outlets on it. Failures never raise: they come back as a
-Page with a one-line `error`, and every request is logged as a FetchRecord.
+Page with a typed `failure` (kind and one line), and every request is logged as a FetchRecord.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import httpx
 from charset_normalizer import from_bytes
 from protego import Protego
 
-from extractors.records import FetchRecord, Page, Validators
+from extractors.records import Failure, FailureKind, FetchPurpose, FetchRecord, Page, Validators
 from extractors.urls import origin
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -33,6 +33,8 @@ FEED_TYPES = frozenset(
     }
 )  # fmt: skip
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A host that fails like this is taken for down for the rest of the run.
+_HOST_DOWN = frozenset({FailureKind.CANNOT_CONNECT, FailureKind.CANNOT_RESOLVE})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding=["']([\w-]+)""", re.I)
 
@@ -61,11 +63,8 @@ class _Host:
     robots: Protego | None = None
     robots_loaded: bool = False
     robots_blocks_all: bool = False
-    dead: str | None = None  # why the host is unreachable this run
+    dead: Failure | None = None  # why the host is unreachable this run
     hold_until: datetime | None = None  # the host asked us (Retry-After) to stay away until
-
-
-ROBOTS_BLOCKED = "blocked by robots.txt"
 
 
 class PoliteClient:
@@ -109,7 +108,7 @@ class PoliteClient:
         host = self._host(url)
         host.min_delay_s = max(host.min_delay_s, min_delay_s)
 
-    def host_failure(self, url: str) -> str | None:
+    def host_failure(self, url: str) -> Failure | None:
         return self._host(url).dead
 
     def hold_until(self, url: str) -> datetime | None:
@@ -125,7 +124,7 @@ class PoliteClient:
 
     async def _load_robots(self, url: str, outlet_id: str, host: _Host) -> None:
         robots_url = origin(url) + "/robots.txt"
-        page = await self._fetch(robots_url, outlet_id, "robots", FEED_TYPES, None)
+        page = await self._fetch(robots_url, outlet_id, FetchPurpose.ROBOTS, FEED_TYPES, None)
         host.robots_loaded = True
         if page.status is not None and 200 <= page.status < 300 and page.text is not None:
             try:
@@ -153,14 +152,14 @@ class PoliteClient:
         self,
         url: str,
         outlet_id: str,
-        kind: str,
+        kind: FetchPurpose,
         accept: Iterable[str] = HTML_TYPES,
         validators: Validators | None = None,
     ) -> Page:
         """GET `url` politely. Never raises for network or HTTP trouble."""
         host = self._host(url)
         if host.dead is None and not await self.allowed(url, outlet_id):
-            page = _failed(url, ROBOTS_BLOCKED)
+            page = _failed(url, Failure(FailureKind.ROBOTS, "blocked by robots.txt"))
             self._record(outlet_id, kind, page)
             return page
         return await self._fetch(url, outlet_id, kind, frozenset(accept), validators)
@@ -169,7 +168,7 @@ class PoliteClient:
         self,
         url: str,
         outlet_id: str,
-        kind: str,
+        kind: FetchPurpose,
         accept: frozenset[str],
         validators: Validators | None,
     ) -> Page:
@@ -187,13 +186,16 @@ class PoliteClient:
             if retry_after:
                 until = datetime.now(UTC) + timedelta(seconds=retry_after)
                 host.hold_until = max(host.hold_until or until, until)
-            if retry_after and retry_after > s.max_retry_after_s:
-                page.error = f"{page.error}; Retry-After {retry_after:.0f}s exceeds limit"
+            if retry_after and retry_after > s.max_retry_after_s and page.failure is not None:
+                page.failure = Failure(
+                    page.failure.kind,
+                    f"{page.failure.message}; Retry-After {retry_after:.0f}s exceeds limit",
+                )
                 retry_after = None
             self._record(outlet_id, kind, page)
             if retry_after is None or attempt >= s.retries:
-                if page.status is None and page.error and page.error.startswith("cannot connect"):
-                    host.dead = page.error
+                if page.failure is not None and page.failure.kind in _HOST_DOWN:
+                    host.dead = page.failure
                 return page
             delay = s.backoff_base_s * (2**attempt) * (0.5 + random.random())
             if retry_after > 0:
@@ -237,63 +239,73 @@ class PoliteClient:
                     page.not_modified = True
                     return _done(page, started), None
                 if response.status_code in RETRY_STATUSES:
-                    page.error = f"HTTP {response.status_code}"
+                    _fail(page, FailureKind.HTTP_STATUS, f"HTTP {response.status_code}")
                     return _done(page, started), _retry_after(response.headers) or 0.0
                 if response.status_code >= 400:
-                    page.error = f"HTTP {response.status_code}"
+                    _fail(page, FailureKind.HTTP_STATUS, f"HTTP {response.status_code}")
                     return _done(page, started), None
                 if page.content_type and page.content_type not in accept:
-                    page.error = f"unsupported content type {page.content_type}"
+                    message = f"unsupported content type {page.content_type}"
+                    _fail(page, FailureKind.UNSUPPORTED_TYPE, message)
                     return _done(page, started), None
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > s.max_bytes:
-                    page.error = f"body of {int(declared)} bytes exceeds limit of {s.max_bytes}"
+                    message = f"body of {int(declared)} bytes exceeds limit of {s.max_bytes}"
+                    _fail(page, FailureKind.TOO_LARGE, message)
                     return _done(page, started), None
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > s.max_bytes:
-                        page.error = f"body exceeds limit of {s.max_bytes} bytes"
+                        message = f"body exceeds limit of {s.max_bytes} bytes"
+                        _fail(page, FailureKind.TOO_LARGE, message)
                         return _done(page, started), None
                     chunks.append(chunk)
                 page.body = b"".join(chunks)
                 charset = response.charset_encoding
         except httpx.TooManyRedirects:
-            page.error = f"more than {s.max_redirects} redirects"
+            message = f"more than {s.max_redirects} redirects"
+            _fail(page, FailureKind.TOO_MANY_REDIRECTS, message)
             return _done(page, started), None
         except httpx.ConnectTimeout:
-            page.error = "cannot connect: connection timed out"
+            _fail(page, FailureKind.CANNOT_CONNECT, "cannot connect: connection timed out")
             return _done(page, started), 0.0
         except httpx.TimeoutException as exc:
-            page.error = f"timeout ({type(exc).__name__})"
+            _fail(page, FailureKind.TIMEOUT, f"timeout ({type(exc).__name__})")
             return _done(page, started), 0.0
         except httpx.RemoteProtocolError:
-            page.error = "connection closed by the server without a complete response"
+            message = "connection closed by the server without a complete response"
+            _fail(page, FailureKind.CONNECTION_LOST, message)
             return _done(page, started), 0.0
         except httpx.ReadError:
-            page.error = "connection reset by the server"
+            _fail(page, FailureKind.CONNECTION_LOST, "connection reset by the server")
             return _done(page, started), 0.0
         except httpx.ConnectError as exc:
             reason = _one_line(exc)
+            kind = FailureKind.CANNOT_CONNECT
+            # The resolver's own words are the only sign httpx passes on (it wraps gaierror).
             if "name or service not known" in reason.lower() or "name resolution" in reason.lower():
                 host = httpx.URL(url).host
-                reason = f"cannot resolve {host} (no network, or a wrong address)"
-            page.error = f"cannot connect: {reason}"
+                kind, reason = (
+                    FailureKind.CANNOT_RESOLVE,
+                    f"cannot resolve {host} (no network, or a wrong address)",
+                )
+            _fail(page, kind, f"cannot connect: {reason}")
             return _done(page, started), 0.0
         except (httpx.HTTPError, OSError) as exc:
-            page.error = f"{type(exc).__name__}: {_one_line(exc)}"
+            _fail(page, FailureKind.CONNECTION_LOST, f"{type(exc).__name__}: {_one_line(exc)}")
             return _done(page, started), 0.0
         page.body_hash = hashlib.sha256(page.body).hexdigest()
         if validators is not None and validators.body_hash == page.body_hash:
             page.not_modified = True
         if not page.content_type and not _sniff_markup(page.body):
-            page.error = "unsupported content: not HTML or XML"
+            _fail(page, FailureKind.UNSUPPORTED_TYPE, "unsupported content: not HTML or XML")
             return _done(page, started), None
         if page.body[:2] != b"\x1f\x8b":
             page.text = decode(page.body, charset)
             if "\x00" in page.text[:4096]:
-                page.error = "binary content"
+                _fail(page, FailureKind.BINARY, "binary content")
         return _done(page, started), None
 
     def _record(self, outlet_id: str, kind: str, page: Page) -> None:
@@ -307,7 +319,7 @@ class PoliteClient:
                 bytes=len(page.body),
                 elapsed_s=page.elapsed_s,
                 fetched_at=page.fetched_at,
-                error=page.error,
+                failure=page.failure,
             )
         )
 
@@ -371,11 +383,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())[:200]
 
 
-def _failed(url: str, error: str) -> Page:
+def _failed(url: str, failure: Failure) -> Page:
     return Page(
         url=url, final_url=url, status=None, fetched_at=datetime.now(UTC), elapsed_s=0.0,
-        error=error,
+        failure=failure,
     )  # fmt: skip
+
+
+def _fail(page: Page, kind: FailureKind, message: str) -> None:
+    page.failure = Failure(kind, message)
 
 
 def _done(page: Page, started: float) -> Page:

@@ -4,9 +4,89 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from extractors.fingerprint import Fingerprint
 from extractors.topics import TopicMatch
+
+
+class FailureKind(StrEnum):
+    """Why a request or an extraction came to nothing. Code branches on these, never on the
+    wording of a message; the values are what the store's `error_kind` columns hold."""
+
+    ROBOTS = "robots"  # robots.txt says no: the site's wish, not an error
+    CANNOT_RESOLVE = "cannot-resolve"
+    CANNOT_CONNECT = "cannot-connect"
+    TIMEOUT = "timeout"  # no byte for longer than the read timeout
+    DEADLINE = "deadline"  # the whole response took longer than its deadline
+    CONNECTION_LOST = "connection-lost"  # reset or closed before the response was complete
+    HTTP_STATUS = "http-status"
+    ANTI_BOT = "anti-bot"  # a challenge page or a bot wall instead of the content
+    TOO_MANY_REDIRECTS = "too-many-redirects"
+    REDIRECT_REFUSED = "redirect-refused"  # a hop the address or scope policy forbids
+    TOO_LARGE = "too-large"
+    BAD_ENCODING = "bad-encoding"  # a body that cannot be decompressed or decoded
+    UNSUPPORTED_TYPE = "unsupported-type"  # not HTML or XML (or not what was asked for)
+    BINARY = "binary"
+    BAD_SOURCE = "bad-source"  # a feed or sitemap that does not parse
+    NO_TEXT = "no-text"  # the page arrived but holds no article
+    INTERNAL = "internal"  # a bug of ours, caught so the run goes on
+
+
+# Kinds worth asking again later in the same run (with backoff): the next try may well work.
+TRANSIENT = frozenset(
+    {
+        FailureKind.CANNOT_CONNECT, FailureKind.TIMEOUT, FailureKind.CONNECTION_LOST,
+        FailureKind.INTERNAL,
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure as data: its kind for code, one line for people."""
+
+    kind: FailureKind
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FetchPurpose(StrEnum):
+    """What a request was for (the `fetches.kind` column)."""
+
+    ROBOTS = "robots"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    SECTION = "section"
+    ARTICLE = "article"
+    PROBE = "probe"  # discovery trying the usual feed and sitemap paths of a homepage
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    SITEMAP_CHILD = "sitemap-child"  # a sitemap listed by a sitemap index
+
+
+class SourceOrigin(StrEnum):
+    CONFIG = "config"
+    DISCOVERED = "discovered"
+
+
+class Route(StrEnum):
+    """How discovery met an article URL (`articles.discovered_via`)."""
+
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    SECTION = "section"
+
+
+class RunStatus(StrEnum):
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -43,7 +123,7 @@ class Validators:
 
 @dataclass
 class Page:
-    """The outcome of one HTTP fetch (after redirects); `error` is a one-line reason or None."""
+    """The outcome of one HTTP fetch (after redirects); `failure` says why it came to nothing."""
 
     url: str
     final_url: str
@@ -57,11 +137,16 @@ class Page:
     last_modified: str | None = None
     body_hash: str | None = None
     not_modified: bool = False
-    error: str | None = None
+    failure: Failure | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.failure is None
+
+    @property
+    def error(self) -> str | None:
+        """The failure's message, for people."""
+        return self.failure.message if self.failure else None
 
 
 @dataclass(frozen=True)
@@ -69,14 +154,19 @@ class FetchRecord:
     """One row of the `fetches` table: every HTTP request the run made."""
 
     outlet_id: str
-    kind: str  # robots | feed | sitemap | section | article | probe
+    kind: FetchPurpose
     url: str
     final_url: str
     status: int | None
     bytes: int
     elapsed_s: float
     fetched_at: datetime
-    error: str | None
+    failure: Failure | None
+
+    @property
+    def error(self) -> str | None:
+        """The failure's message, for people."""
+        return self.failure.message if self.failure else None
 
 
 @dataclass
@@ -85,7 +175,7 @@ class Candidate:
 
     url: str
     outlet_id: str
-    via: str  # feed | sitemap | section
+    via: Route
     source_url: str
     title: str | None = None
     published_at: datetime | None = None
@@ -99,8 +189,8 @@ class SourceState:
 
     url: str
     outlet_id: str
-    kind: str  # feed | sitemap
-    origin: str  # config | discovered
+    kind: SourceKind
+    origin: SourceOrigin
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
@@ -133,7 +223,7 @@ class Article:
     word_count: int
     content_hash: str
     extractor_version: str
-    discovered_via: str
+    discovered_via: Route
     final_url: str = ""
     fingerprint: Fingerprint | None = None
     topics: list[TopicMatch] | None = None  # scored in the worker when rules are configured
@@ -142,7 +232,7 @@ class Article:
 @dataclass(frozen=True)
 class ExtractionFailure:
     url: str
-    reason: str
+    failure: Failure
 
 
 @dataclass
@@ -161,6 +251,6 @@ class OutletReport:
     failed: int = 0
     extracted: int = 0  # fetched pages that yielded article-length text
     dated: int = 0  # of those, how many got a publication date
-    status: str = "ok"  # ok | partial | failed
+    status: RunStatus = RunStatus.OK
     error: str | None = None
     spooled: bool = False

@@ -26,12 +26,21 @@ from extractors.discover import (
     parse_sitemap,
 )
 from extractors.http import FEED_TYPES, HTML_TYPES, PoliteClient
-from extractors.records import Candidate, Outlet, Page, SourceState
+from extractors.records import (
+    Candidate,
+    FetchPurpose,
+    Outlet,
+    Page,
+    Route,
+    SourceKind,
+    SourceOrigin,
+    SourceState,
+)
 from extractors.urls import canonicalize, is_article_url, origin, same_site, url_key
 
 T = TypeVar("T")
 MAX_CHILD_SITEMAPS = 5  # newest children of a sitemap index read per run
-_VIA_RANK = {"feed": 0, "sitemap": 1, "section": 2}
+_VIA_RANK = {Route.FEED: 0, Route.SITEMAP: 1, Route.SECTION: 2}
 
 
 @dataclass
@@ -48,22 +57,25 @@ async def discover(
 ) -> Discovery:
     result = Discovery()
     known = {s.url: s for s in remembered}
-    feeds = _sources(outlet.feeds, "feed", outlet.id, known)
-    sitemaps = _sources(outlet.sitemaps, "sitemap", outlet.id, known)
+    feeds = _sources(outlet.feeds, SourceKind.FEED, outlet.id, known)
+    sitemaps = _sources(outlet.sitemaps, SourceKind.SITEMAP, outlet.id, known)
     for state in remembered:
-        if state.origin == "discovered" and state.kind in ("feed", "sitemap"):
-            (feeds if state.kind == "feed" else sitemaps).setdefault(state.url, state)
+        if state.origin == SourceOrigin.DISCOVERED and state.kind in (
+            SourceKind.FEED,
+            SourceKind.SITEMAP,
+        ):
+            (feeds if state.kind == SourceKind.FEED else sitemaps).setdefault(state.url, state)
     sections = list(outlet.sections)
-    entries: list[tuple[Entry, str, str]] = []  # (entry, via, source url)
+    entries: list[tuple[Entry, Route, str]] = []  # (entry, via, source url)
 
     if not feeds and not sitemaps:
         found_feeds, found_sitemaps, homepage_links = await _autodiscover(outlet, client, result)
         for url in found_feeds:
-            feeds[url] = SourceState(url, outlet.id, "feed", "discovered")
+            feeds[url] = SourceState(url, outlet.id, SourceKind.FEED, SourceOrigin.DISCOVERED)
         for url in found_sitemaps:
-            sitemaps[url] = SourceState(url, outlet.id, "sitemap", "discovered")
+            sitemaps[url] = SourceState(url, outlet.id, SourceKind.SITEMAP, SourceOrigin.DISCOVERED)
         if not feeds and not sitemaps and not sections:
-            entries += [(e, "section", outlet.homepage) for e in homepage_links]
+            entries += [(e, Route.SECTION, outlet.homepage) for e in homepage_links]
             if homepage_links:
                 result.usable_sources += 1
 
@@ -81,8 +93,8 @@ def _sources(
 ) -> dict[str, SourceState]:
     out = {}
     for url in urls:
-        state = known.get(url) or SourceState(url, outlet_id, kind, "config")
-        state.origin = "config"
+        state = known.get(url) or SourceState(url, outlet_id, kind, SourceOrigin.CONFIG)
+        state.origin = SourceOrigin.CONFIG
         out[url] = state
     return out
 
@@ -91,7 +103,7 @@ async def _autodiscover(
     outlet: Outlet, client: PoliteClient, result: Discovery
 ) -> tuple[list[str], list[str], list[Entry]]:
     """Feeds from <link rel=alternate>, sitemaps from robots.txt, then the usual paths."""
-    home = await client.fetch(outlet.homepage, outlet.id, "probe", HTML_TYPES)
+    home = await client.fetch(outlet.homepage, outlet.id, FetchPurpose.PROBE, HTML_TYPES)
     if not home.ok:
         result.errors.append(f"homepage {outlet.homepage}: {home.error}")
         return [], [], []
@@ -112,7 +124,7 @@ async def _probe(
 ) -> list[str]:  # noqa: ANN001
     for path in paths:
         url = base + path
-        page = await client.fetch(url, outlet.id, "probe", FEED_TYPES)
+        page = await client.fetch(url, outlet.id, FetchPurpose.PROBE, FEED_TYPES)
         if client.host_failure(url):
             return []
         if page.ok and check(page):
@@ -150,7 +162,7 @@ def _update_state(state: SourceState, page: Page) -> SourceState:
 
 async def _read_source(
     state: SourceState,
-    kind: str,
+    kind: FetchPurpose,
     parse: Callable[[bytes, str], T],
     outlet: Outlet,
     client: PoliteClient,
@@ -181,9 +193,9 @@ async def _read_source(
 
 async def _read_feed(
     state: SourceState, outlet: Outlet, client: PoliteClient, result: Discovery
-) -> list[tuple[Entry, str, str]]:
-    entries = await _read_source(state, "feed", parse_feed, outlet, client, result)
-    return [(e, "feed", state.url) for e in entries or []]
+) -> list[tuple[Entry, Route, str]]:
+    entries = await _read_source(state, FetchPurpose.FEED, parse_feed, outlet, client, result)
+    return [(e, Route.FEED, state.url) for e in entries or []]
 
 
 async def _read_sitemap(
@@ -193,13 +205,13 @@ async def _read_sitemap(
     result: Discovery,
     known: dict[str, SourceState],
     depth: int = 0,
-) -> list[tuple[Entry, str, str]]:
+) -> list[tuple[Entry, Route, str]]:
     content = await _read_source(
-        state, "sitemap", parse_sitemap, outlet, client, result, depth == 0
+        state, FetchPurpose.SITEMAP, parse_sitemap, outlet, client, result, depth == 0
     )
     if content is None:
         return []
-    found = [(e, "sitemap", state.url) for e in content.entries]
+    found = [(e, Route.SITEMAP, state.url) for e in content.entries]
     if content.children and depth < 2:
         newest = sorted(
             (c for c in content.children if same_site(c.url, outlet.homepage)),
@@ -207,7 +219,8 @@ async def _read_sitemap(
             reverse=True,
         )[:MAX_CHILD_SITEMAPS]
         children = [
-            known.get(c.url) or SourceState(c.url, outlet.id, "sitemap-child", "discovered")
+            known.get(c.url)
+            or SourceState(c.url, outlet.id, SourceKind.SITEMAP_CHILD, SourceOrigin.DISCOVERED)
             for c in newest
         ]
         for nested in await asyncio.gather(
@@ -219,15 +232,15 @@ async def _read_sitemap(
 
 async def _read_section(
     url: str, pages: int, outlet: Outlet, client: PoliteClient, result: Discovery
-) -> list[tuple[Entry, str, str]]:
-    found: list[tuple[Entry, str, str]] = []
+) -> list[tuple[Entry, Route, str]]:
+    found: list[tuple[Entry, Route, str]] = []
     seen: set[str] = set()
     current: str | None = url
     for _ in range(pages):
         if current is None or current in seen:
             break
         seen.add(current)
-        page = await client.fetch(current, outlet.id, "section", HTML_TYPES)
+        page = await client.fetch(current, outlet.id, FetchPurpose.SECTION, HTML_TYPES)
         if not page.ok:
             result.errors.append(f"section {current}: {page.error}")
             break
@@ -236,24 +249,24 @@ async def _read_section(
         html = parse_html(page.text or "")
         if html is None:
             break
-        found += [(e, "section", url) for e in harvest_links(html, page.final_url)]
+        found += [(e, Route.SECTION, url) for e in harvest_links(html, page.final_url)]
         current = next_page_url(html, page.final_url)
     return found
 
 
-def _candidates(outlet: Outlet, entries: list[tuple[Entry, str, str]]) -> list[Candidate]:
+def _candidates(outlet: Outlet, entries: list[tuple[Entry, Route, str]]) -> list[Candidate]:
     """On-site article URLs, one per URL, with the best hints any source gave."""
     pattern = re.compile(outlet.article_pattern) if outlet.article_pattern else None
     by_url: dict[str, Candidate] = {}
     for entry, via, source in entries:
         if not same_site(entry.url, outlet.homepage) or not is_article_url(
-            entry.url, pattern, feed_item=via == "feed"
+            entry.url, pattern, feed_item=via == Route.FEED
         ):
             continue
         key = url_key(entry.url)  # www./m./AMP variants of one page are one candidate
         current = by_url.get(key)
         if current is None:
-            title = entry.title if via != "section" else None  # anchor text is no headline
+            title = entry.title if via != Route.SECTION else None  # anchor text is no headline
             by_url[key] = Candidate(
                 entry.url,
                 outlet.id,
@@ -267,9 +280,9 @@ def _candidates(outlet: Outlet, entries: list[tuple[Entry, str, str]]) -> list[C
             continue
         if _VIA_RANK[via] < _VIA_RANK[current.via]:
             current.via, current.source_url = via, source
-        if via != "section" and entry.title and not current.title:
+        if via != Route.SECTION and entry.title and not current.title:
             current.title = entry.title
-        if entry.published_at and (not current.published_at or via == "feed"):
+        if entry.published_at and (not current.published_at or via == Route.FEED):
             current.published_at = entry.published_at
         current.modified_at = current.modified_at or entry.modified_at
         current.author = current.author or entry.author

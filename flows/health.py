@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from extractors.records import RunStatus
 from flows.config import Config
 from flows.notify import ChannelError, Notifier
 from storage.db import Store, StoreError
@@ -95,7 +96,7 @@ def assess(
 
 
 def _fetched_nothing(run: RunStats) -> bool:
-    return run.status == "failed" and run.fetched == 0
+    return run.status == RunStatus.FAILED and run.fetched == 0
 
 
 def _share(runs: list[RunStats], part: str, whole: str) -> float | None:

@@ -20,7 +20,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NONE
 
 from extractors.http import PoliteClient
-from extractors.records import Outlet, OutletReport
+from extractors.records import Outlet, OutletReport, RunStatus
 from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
 from flows.health import HealthCheck, assess_all, check_health, pct, report_text
@@ -52,7 +52,7 @@ class RunSummary:
 
     @property
     def all_failed(self) -> bool:
-        return bool(self.reports) and all(r.status == "failed" for r in self.reports)
+        return bool(self.reports) and all(r.status == RunStatus.FAILED for r in self.reports)
 
 
 def summary_line(r: OutletReport) -> str:
@@ -173,7 +173,9 @@ async def _record_crash(
     """An unexpected exception in one branch fails that outlet, never the run."""
     now = datetime.now(UTC)
     reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-    report = OutletReport(run_id, outlet.id, outlet.name, now, now, status="failed", error=reason)
+    report = OutletReport(
+        run_id, outlet.id, outlet.name, now, now, status=RunStatus.FAILED, error=reason
+    )
     poll = next_poll(
         config.schedule.policy(outlet.id), polls.get(outlet.id), report, None, None, now
     )

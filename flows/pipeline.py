@@ -19,8 +19,18 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from extractors.article import ExtractJob, article_id, extract, make_pool
-from extractors.http import HTML_TYPES, ROBOTS_BLOCKED, PoliteClient
-from extractors.records import Article, Candidate, ExtractionFailure, Outlet, OutletReport
+from extractors.http import HTML_TYPES, PoliteClient
+from extractors.records import (
+    Article,
+    Candidate,
+    ExtractionFailure,
+    Failure,
+    FailureKind,
+    FetchPurpose,
+    Outlet,
+    OutletReport,
+    RunStatus,
+)
 from extractors.topics import Rule, TopicMatch, score
 from flows.discovery import discover
 from flows.polling import RATE_WINDOW, Schedule, next_poll
@@ -185,21 +195,22 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     sink = _Sink(outlet, ctx)
     failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add)
     # robots.txt saying no is the site's wish, not a failure.
-    blocked = [f for f in failures if f.reason == ROBOTS_BLOCKED]
-    failures = [f for f in failures if f.reason != ROBOTS_BLOCKED]
+    blocked = [f for f in failures if f.failure.kind == FailureKind.ROBOTS]
+    failures = [f for f in failures if f.failure.kind != FailureKind.ROBOTS]
     articles, aliases = await sink.remainder()
     report.skipped += len(blocked) + sink.aliased
     report.fetched = sink.extracted + sum(1 for f in failures if f.fetched)
     report.failed = len(failures)
-    errors += [f"{f.url}: {f.reason}" for f in failures]
+    errors += [f"{f.url}: {f.failure.message}" for f in failures]
     report.extracted, report.dated = sink.extracted, sink.dated
 
     if found.usable_sources == 0 and found.errors:
-        report.status, report.error = "failed", found.errors[0]
+        report.status, report.error = RunStatus.FAILED, found.errors[0]
     elif fresh and not sink.kept and not sink.aliased and failures:
-        report.status, report.error = "failed", errors[0]
+        report.status, report.error = RunStatus.FAILED, errors[0]
     elif errors:
-        report.status, report.error = "partial", f"{len(errors)} problem(s); first: {errors[0]}"
+        first = f"{len(errors)} problem(s); first: {errors[0]}"
+        report.status, report.error = RunStatus.PARTIAL, first
     report.finished_at = datetime.now(UTC)
 
     report.stored = sink.stored  # the store adds what this last write brings
@@ -213,7 +224,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
         sources=found.sources,
         topics=score_topics(articles, ctx.rules),
         polls=[await _next_poll(outlet, report, articles, ctx)],
-        failures=[UrlFailure(f.url, outlet.id, f.reason, report.finished_at) for f in failures],
+        failures=[UrlFailure(f.url, outlet.id, f.failure, report.finished_at) for f in failures],
     )
     result = await asyncio.to_thread(ctx.store.write, batch)
     report.stored = sink.stored + result.stored
@@ -268,7 +279,7 @@ def score_texts(
 @dataclass(frozen=True)
 class _Failure:
     url: str
-    reason: str
+    failure: Failure
     fetched: bool  # the page arrived but held no article
 
 
@@ -339,9 +350,11 @@ async def _fetch_and_extract(
 
     async def fetch_extract(candidate: Candidate) -> Article | _Failure:
         try:
-            page = await ctx.client.fetch(candidate.url, outlet.id, "article", HTML_TYPES)
-            if not page.ok:
-                return _Failure(candidate.url, page.error or "fetch failed", False)
+            page = await ctx.client.fetch(
+                candidate.url, outlet.id, FetchPurpose.ARTICLE, HTML_TYPES
+            )
+            if page.failure is not None:
+                return _Failure(candidate.url, page.failure, False)
             job = ExtractJob(
                 html=page.text or "",
                 url=candidate.url,
@@ -357,7 +370,7 @@ async def _fetch_and_extract(
             )
             outcome = await ctx.extract(job)
             if isinstance(outcome, ExtractionFailure):
-                return _Failure(outcome.url, outcome.reason, True)
+                return _Failure(outcome.url, outcome.failure, True)
             return outcome
         finally:
             ctx.progress.article_done(outlet)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from extractors.records import Outlet, OutletReport
+from extractors.records import Outlet, OutletReport, RunStatus
 from storage.health import PollState
 
 RATE_WINDOW = timedelta(days=14)
@@ -69,7 +69,7 @@ def next_poll(
     """`published_recently`: articles the outlet published within RATE_WINDOW, this pass's
     included (None: unknown, keep the pace). `hold_until`: the end of the longest Retry-After the outlet's host sent."""
     learned = previous.interval_s if previous else policy.interval_s
-    if report.status == "failed" and report.fetched == 0:
+    if report.status == RunStatus.FAILED and report.fetched == 0:
         failures = (previous.failures if previous else 0) + 1
         # Jitter, so outlets that failed together (a network outage) do not retry in lockstep.
         wait = min(policy.max_backoff_s, policy.interval_s * 2 ** (failures - 1))

@@ -24,7 +24,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors.records import Article, FetchRecord, OutletReport, SourceState
+from extractors.records import (
+    Article,
+    Failure,
+    FetchRecord,
+    OutletReport,
+    SourceKind,
+    SourceOrigin,
+    SourceState,
+)
 from extractors.urls import url_key
 from storage import alerts as outbox
 from storage import health
@@ -84,7 +92,7 @@ class UrlFailure:
 
     url: str
     outlet_id: str
-    reason: str
+    failure: Failure
     failed_at: datetime
 
 
@@ -307,15 +315,17 @@ class Store:
         for f in failures:
             con.execute(
                 """INSERT INTO url_failures
-                   VALUES (?, ?, ?, ?, 1, ?, ?::TIMESTAMPTZ + INTERVAL 1 HOUR)
+                       (url_key, outlet_id, url, reason, kind, attempts, last_failed_at, retry_at)
+                   VALUES (?, ?, ?, ?, ?, 1, ?, ?::TIMESTAMPTZ + INTERVAL 1 HOUR)
                    ON CONFLICT (url_key) DO UPDATE SET reason = excluded.reason,
+                       kind = excluded.kind,
                        attempts = url_failures.attempts + 1,
                        last_failed_at = excluded.last_failed_at,
                        retry_at = excluded.last_failed_at + to_seconds(
                            CASE WHEN url_failures.attempts + 1 >= ? THEN 3650 * 86400
                                 ELSE least(86400, 3600 * pow(4, url_failures.attempts)) END)""",
-                [url_key(f.url), f.outlet_id, f.url, f.reason, f.failed_at, f.failed_at,
-                 GIVE_UP_AFTER],
+                [url_key(f.url), f.outlet_id, f.url, f.failure.message, f.failure.kind.value,
+                 f.failed_at, f.failed_at, GIVE_UP_AFTER],
             )  # fmt: skip
 
     def _upsert_outlets(self, con: duckdb.DuckDBPyConnection, outlets: Sequence[OutletRow]) -> None:
@@ -409,7 +419,8 @@ class Store:
                 "run_id": batch.run_id, "outlet_id": f.outlet_id, "kind": f.kind, "url": f.url,
                 "final_url": f.final_url, "status": f.status, "bytes": f.bytes,
                 "elapsed_ms": round(f.elapsed_s * 1000, 3), "fetched_at": _utc(f.fetched_at),
-                "error": f.error,
+                "error": f.failure.message if f.failure else None,
+                "error_kind": f.failure.kind.value if f.failure else None,
             }
             for f in batch.fetches
         ]  # fmt: skip
@@ -513,7 +524,10 @@ class Store:
                 ).fetchall()
         except StoreLocked:
             return []
-        return [SourceState(*row) for row in rows]
+        return [
+            SourceState(url, outlet_id, SourceKind(kind), SourceOrigin(origin), *rest)
+            for url, outlet_id, kind, origin, *rest in rows
+        ]
 
     # -- topics and alerts ----------------------------------------------------------------
     def prepare_alerts(
@@ -825,6 +839,6 @@ _FETCH_SCHEMA = pa.schema(
         ("run_id", pa.string()), ("outlet_id", pa.string()), ("kind", pa.string()),
         ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
         ("bytes", pa.int64()), ("elapsed_ms", pa.float64()), ("fetched_at", _TS),
-        ("error", pa.string()),
+        ("error", pa.string()), ("error_kind", pa.string()),
     ]
 )  # fmt: skip

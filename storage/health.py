@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from extractors.http import ROBOTS_BLOCKED  # a site's wish, not an error
+from extractors.records import FailureKind
 
 
 @dataclass
@@ -112,14 +112,14 @@ def history(
     rows = con.execute(
         """WITH f AS (
                SELECT run_id, outlet_id, count(*) AS requests,
-                      count(*) FILTER (WHERE error IS NOT NULL AND error <> ?) AS errors
+                      count(*) FILTER (WHERE error_kind IS NOT NULL AND error_kind <> ?) AS errors
                FROM fetches WHERE fetched_at >= ? GROUP BY run_id, outlet_id)
            SELECT r.outlet_id, r.run_id, r.started_at, r.status, r.fetched, r.extracted, r.dated,
                   r.stored, coalesce(f.requests, 0), coalesce(f.errors, 0), r.error
            FROM runs r LEFT JOIN f USING (run_id, outlet_id)
            WHERE r.started_at >= ?
            ORDER BY r.outlet_id, r.started_at DESC""",
-        [ROBOTS_BLOCKED, since, since],
+        [FailureKind.ROBOTS.value, since, since],  # robots.txt refusals: a site's wish
     ).fetchall()
     for outlet_id, *rest in rows:
         out.setdefault(outlet_id, OutletHistory(outlet_id)).runs.append(RunStats(*rest))

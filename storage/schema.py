@@ -196,4 +196,27 @@ MIGRATIONS: list[str] = [
         retry_at        TIMESTAMPTZ NOT NULL
     );
     """,
+    # 6: failures as data. A kind beside each one-line message, so health and retries branch on
+    # the kind, never on the wording; rows from before get the kind their wording meant.
+    """
+    ALTER TABLE fetches ADD COLUMN error_kind VARCHAR;
+    UPDATE fetches SET error_kind = CASE
+        WHEN error IS NULL THEN NULL
+        WHEN error = 'blocked by robots.txt' THEN 'robots'
+        WHEN error LIKE 'HTTP %' THEN 'http-status'
+        WHEN error LIKE 'cannot connect: cannot resolve%' THEN 'cannot-resolve'
+        WHEN error LIKE 'cannot connect%' THEN 'cannot-connect'
+        WHEN error LIKE 'timeout%' THEN 'timeout'
+        WHEN error LIKE '%exceeds limit%' THEN 'too-large'
+        WHEN error LIKE 'unsupported content%' THEN 'unsupported-type'
+        WHEN error = 'binary content' THEN 'binary'
+        WHEN error LIKE 'more than % redirects' THEN 'too-many-redirects'
+        ELSE 'connection-lost' END;
+    ALTER TABLE url_failures ADD COLUMN kind VARCHAR;
+    UPDATE url_failures SET kind = CASE
+        WHEN reason LIKE 'HTTP %' THEN 'http-status'
+        WHEN reason LIKE 'extraction error%' THEN 'internal'
+        WHEN reason LIKE 'cannot connect%' THEN 'cannot-connect'
+        ELSE 'no-text' END;
+    """,
 ]

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import typing
 from datetime import datetime
+from enum import Enum
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
             value = from_jsonable(nested, value)
         elif value is not None and "datetime" in str(hint) and isinstance(value, str):
             value = datetime.fromisoformat(value)
+        elif value is not None and (enum := _enum_in(hint)) is not None:
+            value = enum(value)
         kwargs[f.name] = value
     return cls(**kwargs)
 
@@ -46,6 +49,13 @@ def _dataclass_in(hint: object) -> type | None:
     candidates = [hint, *typing.get_args(hint)]
     for candidate in candidates:
         if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
+            return candidate
+    return None
+
+
+def _enum_in(hint: object) -> type[Enum] | None:
+    for candidate in (hint, *typing.get_args(hint)):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
             return candidate
     return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from extractors.article import article_id, content_hash
-from extractors.records import Article, FetchRecord, OutletReport
+from extractors.records import Article, Failure, FetchPurpose, FetchRecord, OutletReport
 
 
 def make_article(url: str, outlet_id: str = "x", text: str | None = None, **kw: object) -> Article:
@@ -36,9 +36,11 @@ def make_article(url: str, outlet_id: str = "x", text: str | None = None, **kw: 
 
 
 def make_fetch(
-    url: str, outlet_id: str = "x", status: int | None = 200, error: str | None = None
+    url: str, outlet_id: str = "x", status: int | None = 200, failure: Failure | None = None
 ) -> FetchRecord:
-    return FetchRecord(outlet_id, "article", url, url, status, 100, 0.01, datetime.now(UTC), error)
+    return FetchRecord(
+        outlet_id, FetchPurpose.ARTICLE, url, url, status, 100, 0.01, datetime.now(UTC), failure
+    )
 
 
 def make_report(run_id: str, outlet_id: str = "x") -> OutletReport:

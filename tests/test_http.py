@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from extractors.http import FEED_TYPES, ClientSettings, PoliteClient
-from extractors.records import FetchRecord, Page, Validators
+from extractors.records import FailureKind, FetchRecord, Page, Validators
 from flows.demo.server import Response, Site, SiteServer
 
 FAST = ClientSettings(
@@ -149,7 +149,7 @@ def test_robots_disallow_is_respected(serve) -> None:
     (blocked, allowed), log = run_fetches(
         FAST, [site.url + "/private/secret", site.url + "/public/story"]
     )
-    assert blocked.error is not None and "robots" in blocked.error
+    assert blocked.failure is not None and blocked.failure.kind == FailureKind.ROBOTS
     assert not blocked.ok and blocked.status is None and blocked.body == b""
     assert allowed.ok and allowed.status == 200 and b"Text of the story" in allowed.body
     # The disallowed path never reached the server; robots.txt was read once.
@@ -323,6 +323,7 @@ def test_gives_up_after_retries(serve) -> None:
     serve(site)
     page, log = fetch_one(settings(NO_ROBOTS, retries=2), site.url + "/p")
     assert page.error == "HTTP 500"
+    assert page.failure is not None and page.failure.kind == FailureKind.HTTP_STATUS
     assert page.status == 500
     assert not page.ok
     assert site.requests == ["/p"] * 3  # the first try and two retries
@@ -350,6 +351,7 @@ def test_read_timeout(serve) -> None:
     page, log = fetch_one(settings(NO_ROBOTS, read_timeout_s=0.3, retries=1), site.url + "/p")
     elapsed = time.monotonic() - started
     assert page.error is not None and "timeout" in page.error.lower()
+    assert page.failure is not None and page.failure.kind == FailureKind.TIMEOUT
     assert page.status is None and page.body == b""
     assert site.requests == ["/p", "/p"]  # a timeout is worth one more try
     assert all(r.error == page.error for r in log)
@@ -369,6 +371,7 @@ def test_connection_reset_is_an_error_not_an_exception(serve) -> None:
 
     reset, after, failure = asyncio.run(main())
     assert reset.error and reset.status is None and not reset.ok
+    assert reset.failure is not None and reset.failure.kind == FailureKind.CONNECTION_LOST
     assert "\n" not in reset.error
     assert site.requests[:2] == ["/p", "/p"]
     # A reset is not a dead host: the next page of the site is still fetched.
@@ -409,11 +412,12 @@ def test_unreachable_host_is_marked_dead() -> None:
 
     first, attempts, failure, second, second_s, log = asyncio.run(main())
     assert first.error is not None and first.error.startswith("cannot connect")
+    assert first.failure is not None and first.failure.kind == FailureKind.CANNOT_CONNECT
     assert first.status is None
     # robots.txt was tried (and retried); that marked the host dead, so the page itself
     # was not attempted.
     assert attempts == ["/robots.txt", "/robots.txt"]
-    assert failure is not None and failure.startswith("cannot connect")
+    assert failure is not None and failure.kind == FailureKind.CANNOT_CONNECT
     # The second fetch fails fast without a new connection attempt.
     assert second.error is not None and second.error.startswith("cannot connect")
     assert transport.attempts == attempts
@@ -449,6 +453,7 @@ def test_declared_length_over_the_limit(serve) -> None:
     serve(site)
     page, log = fetch_one(settings(NO_ROBOTS, max_bytes=1000), site.url + "/big")
     assert page.error == "body of 5000 bytes exceeds limit of 1000"
+    assert page.failure is not None and page.failure.kind == FailureKind.TOO_LARGE
     assert page.body == b"" and page.text is None
     assert site.requests == ["/big"]  # not retried
     assert log[0].bytes == 0 and log[0].status == 200
@@ -494,6 +499,7 @@ def test_unsupported_content_type(serve) -> None:
     serve(site)
     page, _ = fetch_one(NO_ROBOTS, site.url + "/report.pdf")
     assert page.error == "unsupported content type application/pdf"
+    assert page.failure is not None and page.failure.kind == FailureKind.UNSUPPORTED_TYPE
     assert page.content_type == "application/pdf"
     assert page.status == 200 and page.body == b""
     assert site.requests == ["/report.pdf"]
@@ -521,6 +527,7 @@ def test_binary_body_served_as_html(serve) -> None:
     serve(site)
     page, _ = fetch_one(NO_ROBOTS, site.url + "/p")
     assert page.error == "binary content"
+    assert page.failure is not None and page.failure.kind == FailureKind.BINARY
     assert page.status == 200
 
 
@@ -765,6 +772,7 @@ def test_redirects_are_followed_and_capped(serve) -> None:
     assert moved.ok and moved.url == site.url + "/old"
     assert moved.final_url == site.url + "/new"
     assert loop.error == "more than 2 redirects"
+    assert loop.failure is not None and loop.failure.kind == FailureKind.TOO_MANY_REDIRECTS
     assert site.requests.count("/loop") == 3
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 import sys
 import textwrap
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from extractors.records import SourceState
+from extractors.records import Failure, FailureKind, SourceKind, SourceOrigin, SourceState
 from storage.db import Batch, OutletRow, Store, UrlFailure
 from tests.factories import make_article, make_fetch, make_report
 
@@ -208,8 +210,16 @@ def test_failing_article_urls_wait_longer_each_time_then_are_given_up(tmp_path: 
     waits = []
     for attempt in range(5):
         failed_at = start + timedelta(days=attempt)
-        store.write(Batch(f"r{attempt}", failures=[UrlFailure(url, "x", "too short", failed_at)]))
-        retry_at = store.query("SELECT retry_at FROM url_failures").rows[0][0]
+        store.write(
+            Batch(
+                f"r{attempt}",
+                failures=[
+                    UrlFailure(url, "x", Failure(FailureKind.NO_TEXT, "too short"), failed_at)
+                ],
+            )
+        )
+        retry_at, kind = store.query("SELECT retry_at, kind FROM url_failures").rows[0]
+        assert kind == "no-text"
         waits.append((retry_at - failed_at).total_seconds() / 3600)
         assert store.known_urls([url, url + "-other"], failed_at) == {url}
         assert store.known_urls([url], retry_at + timedelta(seconds=1)) == set()
@@ -217,3 +227,42 @@ def test_failing_article_urls_wait_longer_each_time_then_are_given_up(tmp_path: 
     assert waits[:4] == [1, 4, 16, 24] and waits[4] > 24 * 365  # then given up
     store.write(Batch("ok", articles=[make_article(url)]))  # it came good after all
     assert store.query("SELECT count(*) FROM url_failures").rows[0][0] == 0
+
+
+def test_migration_gives_old_failures_the_kind_their_wording_meant(tmp_path: Path) -> None:
+    from storage.schema import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, sql in enumerate(MIGRATIONS[:5], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?)", [number])
+    messages = ["blocked by robots.txt", "HTTP 404", "cannot connect: refused", None]
+    for i, message in enumerate(messages):
+        con.execute(
+            "INSERT INTO fetches (run_id, outlet_id, kind, url, final_url, status, bytes, "
+            "elapsed_ms, fetched_at, error) VALUES ('r', 'x', 'article', ?, ?, NULL, 0, 1, now(), ?)",
+            [f"https://x.example/{i}", f"https://x.example/{i}", message],
+        )
+    con.close()
+    Store(db).initialise()
+    rows = Store(db).query("SELECT error, error_kind FROM fetches ORDER BY url").rows
+    assert [kind for _, kind in rows] == ["robots", "http-status", "cannot-connect", None]
+
+
+def test_a_spooled_batch_comes_back_with_its_typed_failures(tmp_path: Path) -> None:
+    from storage.spool import _decode, _encode
+
+    failure = Failure(FailureKind.TOO_LARGE, "body exceeds limit of 10 bytes")
+    batch = Batch(
+        "r",
+        fetches=[make_fetch("https://x.example/a")],
+        failures=[UrlFailure("https://x.example/b", "x", failure, datetime.now(UTC))],
+        sources=[SourceState("https://x.example/feed", "x", SourceKind.FEED, SourceOrigin.CONFIG)],
+    )
+    batch.fetches[0] = dataclasses.replace(batch.fetches[0], failure=failure)
+    back = _decode(json.loads(json.dumps(_encode(batch))))
+    assert back.failures == batch.failures and back.fetches == batch.fetches
+    assert back.failures[0].failure.kind is FailureKind.TOO_LARGE
+    assert back.sources[0].kind is SourceKind.FEED
