@@ -44,7 +44,7 @@ bench: $(STAMP)
 
 ## Extraction quality on ../shared/corpora: newsmon's path vs plain trafilatura (skips when absent)
 eval: $(STAMP)
-	$(BIN)/python -m benchmarks.eval_extraction
+	$(BIN)/python -m evaluation.extraction
 
 ## Cost of placing one article at 1k/10k/100k stored articles, and index memory
 bench-dedup: $(STAMP)
