@@ -254,3 +254,12 @@ class OutletReport:
     status: RunStatus = RunStatus.OK
     error: str | None = None
     spooled: bool = False
+
+
+@dataclass(frozen=True)
+class ArchiveRef:
+    """Where a response's payload lies in the raw archive: a WARC file name and the offset of
+    its record (storage/archive.py writes and reads them; articles point at theirs)."""
+
+    file: str
+    offset: int
