@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup clean check-compose
+.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup eval-rules clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: $(STAMP)
 ## Story deduplication: pairwise precision/recall/F1 on tests/dedup_eval (+ ../shared/corpora)
 eval-dedup: $(STAMP)
 	$(BIN)/newsmon eval-dedup --orders 5
+
+## Topic rules: precision and recall per language on tests/topics_eval (+ ../shared/corpora)
+eval-rules: $(STAMP)
+	$(BIN)/python -m evaluation.rules
 
 ## End-to-end throughput vs the extraction limit and a naive loop (not part of make test)
 bench: $(STAMP)

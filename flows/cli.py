@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.config import DEFAULT_CONFIG, DEFAULT_DB, Config, ConfigError, load
+from flows.cli_common import ConfigOpt, DbOpt, err, fail, out, say
+from flows.cli_common import db_path as _db
+from flows.cli_common import load_config as _config
+from flows.config import DEFAULT_CONFIG, Config
+from flows.rules_cli import rules_app
 
 app = typer.Typer(
     add_completion=False,
@@ -27,26 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="newsmon: monitor news outlets into DuckDB (Azerbaijan–Russia coverage and more).",
 )
-out = Console()
-err = Console(stderr=True)
-
-
-def say(text: str, style: str | None = None) -> None:
-    """Print a line made of data (titles, URLs, terms, reasons) as it is: no rich markup read
-    into its brackets, no highlighting."""
-    out.print(text, style=style, markup=False, highlight=False)
-
-
-ConfigOpt = Annotated[
-    Path, typer.Option("--config", "-c", help=r"Config file with \[\[outlet]] tables.")
-]
-DbOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--db", help="DuckDB file (default: $NEWSMON_DB, the config's, data/newsmon.duckdb)."
-    ),
-]
-
 OutletOpt = Annotated[
     list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
 ]
@@ -56,28 +39,6 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]newsmon: error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _config(path: Path, required: bool = True) -> Config | None:
-    if not required and path == DEFAULT_CONFIG and not path.exists():
-        return None
-    try:
-        return load(path)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-
-
-def _db(db: Path | None, config: Config | None) -> Path:
-    if db is not None:
-        return db
-    if os.environ.get("NEWSMON_DB"):
-        return Path(os.environ["NEWSMON_DB"])
-    return config.settings.db if config else DEFAULT_DB
 
 
 def _outlets_config(path: Path, outlet_ids: list[str] | None) -> Config:
@@ -291,74 +252,7 @@ def demo(
         raise typer.Exit(1)
 
 
-rules_app = typer.Typer(
-    help="Topic rules: test them on a text, re-score stored articles.", no_args_is_help=True
-)
 app.add_typer(rules_app, name="rules")
-
-
-@rules_app.command("test")
-def rules_test(
-    target: Annotated[str, typer.Argument(help="A text, a file, or the URL of a stored article.")],
-    title: Annotated[str, typer.Option("--title", help="Title for a plain text.")] = "",
-    config: ConfigOpt = DEFAULT_CONFIG,
-    db: DbOpt = None,
-) -> None:
-    """Score a text or a stored article against the rules and show the terms that fired."""
-    from extractors.topics import score
-    from storage.db import Store
-
-    cfg = _config(config)
-    assert cfg is not None
-    if not cfg.rules:
-        raise fail(f"{config}: no [[rule]] configured")
-    text = target
-    if target.startswith(("http://", "https://")):
-        found = Store(_db(db, cfg)).article_by_url(target)
-        if found is None:
-            raise fail(f"no stored article at {target} (run `newsmon run` first, or pass its text)")
-        _, title, text = found[0], found[1] or "", found[2]
-    elif _is_file(target):
-        text = Path(target).read_text(encoding="utf-8")
-    for rule in cfg.rules:
-        match = score(rule, title, text)
-        verdict = "[green]MATCH[/]" if match.matched else "[dim]no match[/]"
-        groups = ", ".join(f"{name} {count:g}" for name, count in match.groups.items())
-        out.print(
-            f"{rule.id}: {verdict}  score {match.score:g}  ({escape(rule.expression)})",
-            highlight=False,
-        )
-        say(f"  mentions per group: {groups}")
-        for term in match.terms[:20]:
-            say(f"  - {term}")
-
-
-@rules_app.command("rescore")
-def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
-    """Re-score every stored article against the current rules (after editing a rule)."""
-    from flows.pipeline import score_texts
-    from storage.db import Store, StoreError
-
-    cfg = _config(config)
-    assert cfg is not None
-    store = Store(_db(db, cfg))
-    total = matched = 0
-    try:
-        for rows in store.iter_articles():
-            topics = score_texts(rows, cfg.rules)
-            store.write_topics(topics)
-            total += len(rows)
-            matched += sum(t.matched for t in topics)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-    out.print(f"re-scored {total} article(s) against {len(cfg.rules)} rule(s): {matched} match(es)")
-
-
-def _is_file(value: str) -> bool:
-    try:
-        return "\n" not in value and Path(value).is_file()
-    except OSError:  # a long text is no file name
-        return False
 
 
 @app.command()
@@ -479,22 +373,6 @@ def health(
 
 def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
-
-
-@app.command("eval-rules")
-def eval_rules(
-    config: ConfigOpt = DEFAULT_CONFIG,
-    corpora: Annotated[
-        Path | None, typer.Option("--corpora", help="Shared corpora folder.")
-    ] = None,
-) -> None:
-    """Precision and recall per language of the topic rules on the labelled set."""
-    from flows.evaluate_rules import main as evaluate
-
-    cfg = _config(config)
-    assert cfg is not None
-    for rule in cfg.rules:
-        evaluate(rule, corpora)
 
 
 @app.command("eval-dedup")

@@ -168,7 +168,8 @@ def _policy(
 
 _RULE_KEYS = {
     "id": str, "name": str, "match": str, "terms": dict, "min_mentions": (int, dict),
-    "title_weight": (int, float), "threshold": (int, float), "alert": bool,
+    "title_weight": (int, float), "threshold": (int, float), "alert": bool, "exclude": dict,
+    "near_words": int, "channels": list,
 }  # fmt: skip
 _ALERT_KEYS = {
     "channels": list, "window_hours": (int, float), "atom": str, "digest_minutes": (int, float),
@@ -185,23 +186,13 @@ def _rule(item: Any, where: str) -> Rule:
     for key in ("id", "match", "terms"):
         if key not in item:
             raise ConfigError(f"{where}: missing required key '{key}'")
-    groups: dict[str, tuple[Term, ...]] = {}
-    for group, by_language in item["terms"].items():
-        here = f"{where}: terms.{group}"
-        if isinstance(by_language, list):
-            by_language = {"any": by_language}
-        if not isinstance(by_language, dict):
-            raise ConfigError(f"{here}: must be a table of language = [terms]")
-        terms: list[Term] = []
-        for language, values in by_language.items():
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise ConfigError(f"{here}.{language}: must be a list of strings")
-            try:
-                terms += [Term.parse(v) for v in values]
-            except RuleError as exc:
-                raise ConfigError(f"{here}.{language}: {exc}") from None
-        unique = {(t.words, t.prefix): t for t in reversed(terms)}  # one term listed in 2 languages
-        groups[group] = tuple(sorted(unique.values(), key=terms.index))
+    groups = {g: _terms(v, f"{where}: terms.{g}") for g, v in item["terms"].items()}
+    exclude = {g: _terms(v, f"{where}: exclude.{g}") for g, v in item.get("exclude", {}).items()}
+    channels = item.get("channels", [])
+    if not all(isinstance(c, str) and c.strip() for c in channels):
+        raise ConfigError(f"{where}: 'channels' must be a list of Apprise URLs or tags")
+    if item.get("near_words", 20) < 1:
+        raise ConfigError(f"{where}: 'near_words' must be at least 1")
     minimum = item.get("min_mentions", 2)
     per_group = minimum if isinstance(minimum, dict) else {}
     if any(not isinstance(v, int) or isinstance(v, bool) for v in per_group.values()):
@@ -222,9 +213,30 @@ def _rule(item: Any, where: str) -> Rule:
             title_weight=float(item.get("title_weight", 2.0)),
             threshold=float(item.get("threshold", 0.0)),
             alert=item.get("alert", True),
+            exclude=exclude,
+            near_words=item.get("near_words", 20),
+            channels=tuple(dict.fromkeys(c.strip() for c in channels)),
         )
     except RuleError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+
+
+def _terms(by_language: Any, where: str) -> tuple[Term, ...]:
+    """A group's terms (or exclusions): one list, or a table of language = [terms]."""
+    if isinstance(by_language, list):
+        by_language = {"any": by_language}
+    if not isinstance(by_language, dict):
+        raise ConfigError(f"{where}: must be a table of language = [terms]")
+    terms: list[Term] = []
+    for language, values in by_language.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{where}.{language}: must be a list of strings")
+        try:
+            terms += [Term.parse(v) for v in values]
+        except RuleError as exc:
+            raise ConfigError(f"{where}.{language}: {exc}") from None
+    unique = {(t.words, t.prefix): t for t in reversed(terms)}  # one term listed in 2 languages
+    return tuple(sorted(unique.values(), key=terms.index))
 
 
 def _alerts(table: Any, path: Path) -> AlertSettings:

@@ -1,8 +1,8 @@
 """Check the topic evaluation set: python tests/topics_eval/validate.py
 
-Checks set.jsonl (valid JSON per line, schema, unique ids, minimum counts per language and
-label, 80-350 words, Azerbaijani letters in az texts, Cyrillic in ru texts, a note on every
-borderline item) and corpus_labels.json (one entry per article of the azernews corpus, when
+Checks every *.jsonl set (valid JSON per line, schema, unique ids across the sets, minimum
+counts per language and label in set.jsonl, 50-350 words, Azerbaijani letters in az texts,
+Cyrillic in ru texts, a note on every borderline item) and corpus_labels.json (one entry per article of the azernews corpus, when
 the corpus is present next to the repository). Prints counts; exits 1 on any problem.
 """
 
@@ -15,21 +15,23 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[2] / "shared" / "corpora" / "azernews-scraped-text"
 LANGS = ("en", "ru", "az")
-MIN_POS, MIN_NEG = 25, 30
+MIN_POS, MIN_NEG = 25, 30  # per language, over all sets
+MIN_WORDS = 50  # short wire items are news too
 KEYS = {"id", "lang", "label", "category", "title", "text"}
 AZ_LETTERS = re.compile("[əğıöüçşİ]")
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 LATIN = re.compile("[a-z]", re.IGNORECASE)
 
 
-def check_set(path: Path) -> list[str]:
+def check_set(paths: list[Path]) -> list[str]:
     errors = []
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            items.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            errors.append(f"line {n}: invalid JSON ({exc})")
+    for path in paths:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                errors.append(f"{path.name} line {n}: invalid JSON ({exc})")
     ids = Counter(item.get("id") for item in items)
     errors += [f"duplicate id {i}" for i, c in ids.items() if c > 1]
     for item in items:
@@ -44,7 +46,7 @@ def check_set(path: Path) -> list[str]:
         if item["label"] not in (0, 1):
             errors.append(f"{iid}: bad label {item['label']}")
         words = len(item["text"].split())
-        if not 80 <= words <= 350:
+        if not MIN_WORDS <= words <= 350:
             errors.append(f"{iid}: {words} words")
         text = item["title"] + " " + item["text"]
         if item["lang"] == "az" and not AZ_LETTERS.search(text):
@@ -89,7 +91,8 @@ def check_corpus_labels(path: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    problems = check_set(HERE / "set.jsonl") + check_corpus_labels(HERE / "corpus_labels.json")
+    sets = sorted(HERE.glob("*.jsonl"))
+    problems = check_set(sets) + check_corpus_labels(HERE / "corpus_labels.json")
     for problem in problems:
         print("ERROR:", problem)
     sys.exit(1 if problems else 0)

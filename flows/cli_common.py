@@ -1,0 +1,57 @@
+"""What every `newsmon` command module shares: the consoles, printing data as data, the error
+exit, and the --config/--db options with their defaults. Command groups live in modules of
+their own (flows/rules_cli.py, ...) and are registered from flows/cli.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from flows.config import DEFAULT_CONFIG, DEFAULT_DB, Config, ConfigError, load
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help=r"Config file with \[\[outlet]] tables.")
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="DuckDB file (default: $NEWSMON_DB, the config's, data/newsmon.duckdb)."
+    ),
+]
+
+
+def say(text: str, style: str | None = None) -> None:
+    """Print a line made of data (titles, URLs, terms, reasons) as it is: no rich markup read
+    into its brackets, no highlighting, and not cut in two at the terminal's width (a URL or a
+    verdict stays one line; the terminal wraps it for the eye)."""
+    out.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]newsmon: error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_config(path: Path, required: bool = True) -> Config | None:
+    if not required and path == DEFAULT_CONFIG and not path.exists():
+        return None
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def db_path(db: Path | None, config: Config | None) -> Path:
+    if db is not None:
+        return db
+    if os.environ.get("NEWSMON_DB"):
+        return Path(os.environ["NEWSMON_DB"])
+    return config.settings.db if config else DEFAULT_DB
