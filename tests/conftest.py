@@ -52,3 +52,21 @@ def receiver() -> Iterator[Receiver]:
     r.start()
     yield r
     r.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator:
+    """A real PostgreSQL server for the session (tests/postgres.py). Skips where none can be
+    started, except under CI, which installs one and must run these tests."""
+    from tests.postgres import PostgresUnavailable, TempPostgres
+
+    try:
+        server = TempPostgres().__enter__()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.__exit__(None, None, None)

@@ -1,0 +1,172 @@
+"""What a DuckLake with a PostgreSQL catalog costs per commit, what small commits do to the
+data directory, and what its maintenance functions win back.
+
+    python -m benchmarks.lake_bench commits [--commits 30] [--sizes 1,10,250]
+
+Starts a throwaway PostgreSQL (tests/postgres.py; skips when none can be started), creates a
+lake per batch size with an article-shaped table, and commits that many batches one after
+another, each the way a store write does it: an INSERT of the batch and an UPDATE of a
+one-row table (the write token that makes concurrent writers conflict instead of interleave).
+Prints per batch size: the INSERT (DuckDB writes the Parquet file), the COMMIT (the catalog
+transaction), catalog growth in PostgreSQL per commit, and files in the data directory; then
+runs the maintenance a long-lived lake needs (flush inlined rows, merge adjacent files,
+expire snapshots, clean up old files) and reports files and a full-text scan before and after.
+Writes JSON under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from storage import lake
+
+RESULTS = Path(__file__).parent / "results"
+WORDS = [f"w{i}" for i in range(5000)]
+
+
+def _text(rng: random.Random) -> str:
+    return " ".join(rng.choices(WORDS, k=800))  # about 5 KB, a typical article
+
+
+def _catalog_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(
+        "SELECT * FROM postgres_query('catalog', 'SELECT pg_database_size(current_database())')"
+    ).fetchall()[0][0]
+
+
+def _files(data_path: Path) -> tuple[int, int]:
+    files = list(data_path.rglob("*.parquet"))
+    return len(files), sum(f.stat().st_size for f in files)
+
+
+def _scan_ms(con: duckdb.DuckDBPyConnection, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        con.execute("SELECT count(*) FROM articles WHERE text LIKE '%w4999 w4998%'").fetchall()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def commits(pg, size: int, count: int, work: Path) -> dict:
+    dsn = pg.create_database(f"bench_{size}")
+    data_path = work / f"data_{size}"
+    con = lake.connect("postgres:" + dsn, str(data_path))
+    con.execute(f"ATTACH '{dsn}' AS catalog (TYPE postgres, READ_ONLY)")
+    con.execute(
+        "CREATE TABLE articles (id VARCHAR NOT NULL, outlet_id VARCHAR NOT NULL, "
+        "fetched_at TIMESTAMPTZ NOT NULL, text VARCHAR NOT NULL)"
+    )
+    con.execute("CREATE TABLE write_token (n BIGINT NOT NULL)")
+    con.execute("INSERT INTO write_token VALUES (0)")
+    rng = random.Random(size)
+    inserts, commits_ms = [], []
+    catalog_before = _catalog_bytes(con)
+    for n in range(count):
+        rows = [(f"a{n}-{i}", f"o{i % 12}", datetime.now(UTC), _text(rng)) for i in range(size)]
+        con.execute("BEGIN")
+        began = time.perf_counter()
+        _insert(con, rows)
+        con.execute("UPDATE write_token SET n = n + 1")
+        inserted = time.perf_counter()
+        con.execute("COMMIT")
+        done = time.perf_counter()
+        inserts.append((inserted - began) * 1000)
+        commits_ms.append((done - inserted) * 1000)
+    catalog_after = _catalog_bytes(con)
+    files_before = _files(data_path)
+    scan_before = _scan_ms(con)
+    maintenance = {}
+    for step, sql in (
+        ("flush_inlined", "CALL ducklake_flush_inlined_data('lake')"),
+        ("merge_adjacent", "CALL ducklake_merge_adjacent_files('lake')"),
+        ("expire_snapshots", "CALL ducklake_expire_snapshots('lake', older_than => now())"),
+        ("cleanup_old_files", "CALL ducklake_cleanup_old_files('lake', cleanup_all => true)"),
+    ):
+        began = time.perf_counter()
+        con.execute(sql).fetchall()
+        maintenance[step] = {
+            "ms": round((time.perf_counter() - began) * 1000, 1),
+            "files": _files(data_path)[0],
+        }
+    result = {
+        "batch_rows": size,
+        "commits": count,
+        "insert_ms_median": round(statistics.median(inserts), 1),
+        "commit_ms_median": round(statistics.median(commits_ms), 1),
+        "commit_ms_p90": round(sorted(commits_ms)[int(0.9 * (count - 1))], 1),
+        "catalog_bytes_per_commit": round((catalog_after - catalog_before) / count),
+        "files_after_commits": files_before[0],
+        "data_bytes": files_before[1],
+        "scan_ms_before": round(scan_before, 1),
+        "maintenance": maintenance,
+        "scan_ms_after": round(_scan_ms(con), 1),
+        "rows": con.execute("SELECT count(*) FROM articles").fetchall()[0][0],
+    }
+    con.close()
+    return result
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """As the store writes: one Arrow table per batch."""
+    columns = ("id", "outlet_id", "fetched_at", "text")
+    table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(columns)})
+    con.register("incoming", table)
+    con.execute("INSERT INTO articles SELECT * FROM incoming")
+    con.unregister("incoming")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("commits", help="catalog cost per commit, small files, maintenance")
+    c.add_argument("--commits", type=int, default=30)
+    c.add_argument("--sizes", default="1,10,250")
+    args = parser.parse_args(argv)
+    from tests.postgres import PostgresUnavailable, TempPostgres
+
+    try:
+        pg = TempPostgres().__enter__()
+    except PostgresUnavailable as exc:
+        print(f"skipped: {exc}")
+        return 0
+    try:
+        print(f"PostgreSQL started in {pg.startup_s:.2f} s (initdb and start)")
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for size in [int(s) for s in args.sizes.split(",")]:
+                r = commits(pg, size, args.commits, Path(tmp))
+                results.append(r)
+                m = r["maintenance"]
+                print(
+                    f"{size:>4} rows/commit: insert {r['insert_ms_median']} ms, commit "
+                    f"{r['commit_ms_median']} ms (p90 {r['commit_ms_p90']}), catalog "
+                    f"+{r['catalog_bytes_per_commit']} B/commit, {r['files_after_commits']} files "
+                    f"({r['data_bytes'] // 1024} KiB); flush {m['flush_inlined']['ms']} ms -> "
+                    f"{m['flush_inlined']['files']} files, merge {m['merge_adjacent']['ms']} ms -> "
+                    f"{m['merge_adjacent']['files']}, expire+cleanup -> "
+                    f"{m['cleanup_old_files']['files']} files; scan {r['scan_ms_before']} -> "
+                    f"{r['scan_ms_after']} ms"
+                )
+    finally:
+        pg.__exit__(None, None, None)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"lake_commits_{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps({"startup_s": pg.startup_s, "runs": results}, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
