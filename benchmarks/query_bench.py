@@ -157,8 +157,9 @@ def make_articles(start: int, stop: int, n: int, end: datetime, rules: tuple) ->
     from extractors.article import EXTRACTOR_VERSION, article_id, content_hash, word_count
     from extractors.fingerprint import fingerprint
     from extractors.records import Article
-    from extractors.topics import score
+    from extractors.workers import Scorer
 
+    scorer = Scorer(rules)
     out = []
     for i in range(start, stop):
         s = spec(i, n, end)
@@ -182,7 +183,7 @@ def make_articles(start: int, stop: int, n: int, end: datetime, rules: tuple) ->
                 tags=[], sitename=OUTLETS[s["outlet"]][1], text=text, word_count=word_count(text),
                 content_hash=content_hash(text), extractor_version=EXTRACTOR_VERSION,
                 discovered_via="feed", final_url=url, fingerprint=fingerprint(text),
-                topics=[score(rule, title, text) for rule in rules] or None,
+                topics=scorer.scores(title, text) or None,
             )
         )  # fmt: skip
     return out
@@ -198,13 +199,12 @@ def bench_rules() -> tuple:
 
 def build(db: Path, n: int, end: datetime) -> dict:
     """Write `n` generated articles through Store.write, BATCH at a time."""
-    from extractors.records import FetchRecord, OutletReport
-    from flows.pipeline import score_topics
-    from storage.db import Batch, OutletRow, Store
+    from extractors.records import Batch, FetchRecord, Outlet, OutletReport
+    from storage.db import Store
 
     rules = bench_rules()
     store = Store(db)
-    outlet_rows = [OutletRow(o[0], o[1], o[2], o[3]) for o in OUTLETS]
+    outlet_rows = [Outlet(o[0], o[1], o[2], o[3]) for o in OUTLETS]
     started = time.perf_counter()
     writes: list[float] = []
     stored = 0
@@ -232,7 +232,6 @@ def build(db: Path, n: int, end: datetime) -> dict:
                     for a in articles
                 ],
                 reports=[OutletReport(run_id, o[0], o[1], now, now) for o in OUTLETS],
-                topics=score_topics(articles, rules),
             )  # fmt: skip
             t0 = time.perf_counter()
             stored += store.write(batch).stored

@@ -1,23 +1,17 @@
 """HTML page → Article record: trafilatura for text and metadata, our own date and language logic.
 
-Runs in worker processes (trafilatura is CPU-bound and the GIL makes threads useless), so
-everything here is a plain picklable function over plain records.
+Runs in the extraction pool's worker processes (extractors.workers), so everything here is a
+plain picklable function over plain records.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import threading
-import time
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 
 import lxml.etree
 import lxml.html
@@ -29,8 +23,7 @@ from trafilatura.utils import load_html
 from extractors.article_text import normalize_text
 from extractors.discover import parse_datetime
 from extractors.fingerprint import fingerprint, preload
-from extractors.records import Article, ExtractionFailure, Failure, FailureKind
-from extractors.topics import Rule, score
+from extractors.records import Article, Failure, FailureKind, UrlFailure
 from extractors.urls import canonicalize, same_site, url_key
 
 EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
@@ -78,19 +71,23 @@ class ExtractJob:
     hint_author: str | None = None
 
 
-def extract(job: ExtractJob) -> Article | ExtractionFailure:
+def extract(job: ExtractJob) -> Article | UrlFailure:
     try:
         return _extract(job)
     except Exception as exc:  # a page that breaks the parser is that page's failure only
         message = f"extraction error: {type(exc).__name__}: {exc}"[:200]
-        return ExtractionFailure(job.url, Failure(FailureKind.INTERNAL, message))
+        return _failed(job, Failure(FailureKind.INTERNAL, message))
 
 
-def _no_text(job: ExtractJob, message: str) -> ExtractionFailure:
-    return ExtractionFailure(job.url, Failure(FailureKind.NO_TEXT, message))
+def _no_text(job: ExtractJob, message: str) -> UrlFailure:
+    return _failed(job, Failure(FailureKind.NO_TEXT, message))
 
 
-def _extract(job: ExtractJob) -> Article | ExtractionFailure:
+def _failed(job: ExtractJob, failure: Failure) -> UrlFailure:
+    return UrlFailure(job.url, job.outlet_id, failure, job.fetched_at)
+
+
+def _extract(job: ExtractJob) -> Article | UrlFailure:
     # trafilatura's own loader (comments and processing instructions dropped, faulty markup
     # repaired, a bytes fallback): the tree it was tuned on, and the one plain trafilatura uses.
     tree = load_html(job.html)
@@ -143,7 +140,6 @@ def _extract(job: ExtractJob) -> Article | ExtractionFailure:
         discovered_via=job.via,
         final_url=job.final_url,
         fingerprint=fingerprint(text, normalized),
-        topics=[score(rule, title, text) for rule in _RULES] if _RULES else None,
     )
 
 
@@ -434,58 +430,8 @@ def _split(value: str | list[str] | None) -> list[str]:
     return seen
 
 
-_RULES: tuple[Rule, ...] = ()
-
-
-def _warm_up(rules: tuple[Rule, ...] = (), owner: int | None = None) -> None:
-    global _RULES
-    _RULES = rules
+def warm_up() -> None:
+    """Load what the first page would otherwise wait for (the language model, the MinHash
+    permutations)."""
     _identifier()
     preload()
-    if owner is not None:
-        threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
-
-
-def _exit_with(owner: int) -> None:
-    """End this worker once the process that made the pool is gone. A pool shut down in order
-    stops its workers itself; one whose process was killed (out of memory, kill -9) would leave
-    them, and the fork server they hold open, waiting for work forever."""
-    while not _gone(owner):
-        time.sleep(1.0)
-    os._exit(0)
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):  # no such process, or the pid was reused
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"  # dead, not yet reaped
-    except OSError:
-        return False  # no /proc here: kill() found it
-
-
-def make_pool(workers: int, rules: tuple[Rule, ...] = ()) -> Executor:
-    """Worker processes for extraction (and topic scoring, which scales with them). The rules
-    travel once per worker, not once per page."""
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_pool_context(),
-        initializer=_warm_up,
-        initargs=(rules, os.getpid()),
-    )
-
-
-def _pool_context() -> BaseContext:
-    """'forkserver' where the platform has it: a server process imports trafilatura and loads
-    the language model once (1.8 s of CPU), and every worker forks from it ready to extract and
-    sharing its memory. Otherwise 'spawn'. Never plain 'fork': Prefect and httpx run threads in
-    this process, and forking a threaded process can deadlock."""
-    if "forkserver" not in get_all_start_methods():
-        return get_context("spawn")
-    context = get_context("forkserver")
-    # Read when the server starts (once per process); a server already running keeps its own.
-    context.set_forkserver_preload(["extractors.warm"])
-    return context

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from extractors.article_text import normalize_text
+from extractors.records import Fingerprint
 
 NUM_PERM = 128
 BANDS, ROWS = 42, 3  # 126 of the 128 permutations; P(candidate) is 0.94 at J=0.4, 0.29 at J=0.2
@@ -30,15 +30,6 @@ SNIPPET_MAX_WORDS = 120
 SNIPPET_LEAD_SHARE = 0.5
 SNIPPET_MIN_HITS = 5
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    minhash: list[int]  # NUM_PERM uint32 values
-    shingles: int  # distinct shingles in the text
-    band_keys: list[int]  # one uint64 per LSH band
-    lead_keys: list[int]  # uint64 hashes of the lead's shingles
-    snippet: bool  # short text or one that ends in an ellipsis
 
 
 # datasketch is imported where it is used: it pulls in scipy and redis (0.6 s), which every

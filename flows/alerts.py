@@ -16,9 +16,9 @@ from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
+from extractors.records import Delivery, Outcome
 from flows.config import Config
 from flows.notify import ChannelError, Notifier, digest, message
-from storage.alerts import Delivery, Outcome
 from storage.db import Store, StoreError
 
 log = logging.getLogger("newsmon.alerts")

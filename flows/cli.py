@@ -367,7 +367,7 @@ def health(
     for changed_at, outlet_id, old, new, reason, notified_at, error in changes:
         sent = "notified" if notified_at else f"not notified{f' ({error})' if error else ''}"
         say(f"{_cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}")
-    if any(h.state in ("failing", "degraded", "stale") for h in table_rows):
+    if any(h.state.needs_attention for h in table_rows):
         raise typer.Exit(1)
 
 

@@ -52,9 +52,9 @@ from extractors.fingerprint import (
     same_story,
     snippet_joins,
 )
-from extractors.records import Article
+from extractors.records import Article, Batch
 from extractors.urls import url_key
-from storage.db import Batch, Store
+from storage.db import Store
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SET = REPO / "tests" / "dedup_eval"

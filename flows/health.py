@@ -18,11 +18,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from extractors.records import RunStatus
+from extractors.records import (
+    HealthEvent,
+    HealthState,
+    HealthStatus,
+    OutletHistory,
+    RunStats,
+    RunStatus,
+)
 from flows.config import Config
 from flows.notify import ChannelError, Notifier
 from storage.db import Store, StoreError
-from storage.health import HealthEvent, HealthState, OutletHistory, RunStats
 
 WINDOW = timedelta(days=30)
 MAX_ATTEMPTS = 5
@@ -44,7 +50,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class OutletHealth:
     outlet_id: str
-    state: str
+    state: HealthStatus
     reason: str
     last_success: datetime | None = None
     new_per_day: float | None = None  # last 7 days
@@ -62,7 +68,7 @@ def assess(
 ) -> OutletHealth:
     runs = history.runs if history else []
     if not runs:
-        return OutletHealth(outlet_id, "new", "no runs yet")
+        return OutletHealth(outlet_id, HealthStatus.NEW, "no runs yet")
     assert history is not None
     success = next((r for r in runs if not _fetched_nothing(r)), None)
     with_pages = [r for r in runs if r.fetched > 0 and r.extracted is not None]
@@ -82,17 +88,19 @@ def assess(
         runs=len(runs),
     )
 
-    def verdict(state: str, reason: str) -> OutletHealth:
+    def verdict(state: HealthStatus, reason: str) -> OutletHealth:
         return OutletHealth(outlet_id, state, reason, **facts)  # type: ignore[arg-type]
 
     failing = runs[: t.failing_runs]
     if all(_fetched_nothing(r) for r in failing):
-        return verdict("failing", f"{len(failing)} poll(s) fetched nothing: {runs[0].error}")
+        return verdict(
+            HealthStatus.FAILING, f"{len(failing)} poll(s) fetched nothing: {runs[0].error}"
+        )
     if why := _degraded(recent, normal, t):
-        return verdict("degraded", why)
+        return verdict(HealthStatus.DEGRADED, why)
     if why := _stale(history, runs, now, t):
-        return verdict("stale", why)
-    return verdict("ok", "")
+        return verdict(HealthStatus.STALE, why)
+    return verdict(HealthStatus.OK, "")
 
 
 def _fetched_nothing(run: RunStats) -> bool:
@@ -180,7 +188,7 @@ def check_health(config: Config, store: Store) -> HealthCheck:
         result.table = assess_all(config, store)
         states = [HealthState(h.outlet_id, h.state, h.reason) for h in result.table]
         attempts = MAX_ATTEMPTS if notifiers else 0
-        result.changes, owed = store.record_health(states, {"new"}, attempts)
+        result.changes, owed = store.record_health(states, {HealthStatus.NEW}, attempts)
     except StoreError as exc:
         result.errors.append(f"health not checked: {exc}")
         return result
@@ -205,7 +213,7 @@ def check_health(config: Config, store: Store) -> HealthCheck:
 
 
 def health_message(event: HealthEvent, health: OutletHealth | None) -> tuple[str, str]:
-    if event.new_state == "ok":
+    if event.new_state == HealthStatus.OK:
         title = f"newsmon: {event.outlet_id} recovered"
         lines = [f"{event.outlet_id} is ok again (was {event.old_state})."]
     else:
@@ -236,11 +244,17 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+_WORST_FIRST = (
+    HealthStatus.FAILING, HealthStatus.DEGRADED, HealthStatus.STALE, HealthStatus.NEW,
+    HealthStatus.OK,
+)  # fmt: skip
+
+
 def report_text(table: list[OutletHealth]) -> tuple[str, str]:
     """The daily health report: one line per outlet, problems first."""
-    order = {"failing": 0, "degraded": 1, "stale": 2, "new": 3, "ok": 4}
+    order = {s: i for i, s in enumerate(_WORST_FIRST)}
     rows = sorted(table, key=lambda h: (order.get(h.state, 9), h.outlet_id))
-    bad = sum(1 for h in table if h.state in ("failing", "degraded", "stale"))
+    bad = sum(1 for h in table if h.state.needs_attention)
     title = f"newsmon health: {bad} of {len(table)} outlet(s) need attention"
     lines = [
         f"{h.outlet_id}: {h.state}" + (f" — {h.reason}" if h.reason else "") + f"\n  {describe(h)}"

@@ -20,7 +20,7 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NONE
 
 from extractors.http import PoliteClient
-from extractors.records import Outlet, OutletReport, RunStatus
+from extractors.records import Batch, Outlet, OutletReport, PollState, RunStatus
 from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
 from flows.health import HealthCheck, assess_all, check_health, pct, report_text
@@ -34,8 +34,7 @@ from flows.pipeline import (
     schedule_as_batch,
 )
 from flows.polling import due, next_poll
-from storage.db import Batch, OutletRow, Store, StoreError
-from storage.health import PollState
+from storage.db import Store, StoreError
 
 _CONTEXTS: dict[str, RunContext] = {}
 _PROGRESS: dict[str, Progress] = {}
@@ -181,7 +180,7 @@ async def _record_crash(
     )
     batch = Batch(
         run_id=run_id,
-        outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
+        outlets=[outlet],
         reports=[report],
         polls=[poll],
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import apprise
 
-from storage.alerts import Alert, Channel
+from extractors.records import Alert, Channel
 
 
 class ChannelError(ValueError):

@@ -18,25 +18,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from extractors.article import ExtractJob, article_id, extract, make_pool
+from extractors.article import ExtractJob, article_id
 from extractors.http import HTML_TYPES, PoliteClient
 from extractors.records import (
     Article,
+    Batch,
     Candidate,
-    ExtractionFailure,
     Failure,
     FailureKind,
     FetchPurpose,
     Outlet,
     OutletReport,
+    PollState,
     RunStatus,
+    UrlAlias,
+    UrlFailure,
 )
-from extractors.topics import Rule, TopicMatch, score
+from extractors.topics import Rule
+from extractors.workers import make_pool, process
 from flows.discovery import discover
 from flows.polling import RATE_WINDOW, Schedule, next_poll
-from storage.alerts import TopicRow
-from storage.db import Batch, OutletRow, Store, UrlAlias, UrlFailure
-from storage.health import PollState
+from storage.db import Store
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 IN_FLIGHT = 16  # pages fetched but not yet extracted, per outlet
@@ -122,7 +124,7 @@ class Extractor:
             return
         done.set_result(None)
 
-    async def __call__(self, job: ExtractJob) -> Article | ExtractionFailure:
+    async def __call__(self, job: ExtractJob) -> Article | UrlFailure:
         starting = self._starting
         if starting is not None:
             # Submitting while the pool is still forking would block the loop on the fork server.
@@ -132,7 +134,7 @@ class Extractor:
                 self._starting = None  # a failed start is raised once; later calls start afresh
         pool = _shared_pool(self._key, self.workers, self.rules)
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, extract, job)
+            return await asyncio.get_running_loop().run_in_executor(pool, process, job)
         except BrokenProcessPool:
             release_pool()  # a worker died (out of memory, killed): the next call starts afresh
             raise
@@ -166,7 +168,7 @@ class RunContext:
     run_id: str
     client: PoliteClient
     store: Store
-    extract: Callable[[ExtractJob], Awaitable[Article | ExtractionFailure]]
+    extract: Callable[[ExtractJob], Awaitable[Article | UrlFailure]]
     progress: Progress = field(default_factory=NoProgress)
     rules: tuple[Rule, ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
@@ -216,13 +218,12 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.stored = sink.stored  # the store adds what this last write brings
     batch = Batch(
         run_id=ctx.run_id,
-        outlets=[OutletRow(outlet.id, outlet.name, outlet.homepage, outlet.language)],
+        outlets=[outlet],
         articles=articles,
         aliases=aliases,
         fetches=ctx.client.drain_log(outlet.id),
         reports=[report],
         sources=found.sources,
-        topics=score_topics(articles, ctx.rules),
         polls=[await _next_poll(outlet, report, articles, ctx)],
         failures=[UrlFailure(f.url, outlet.id, f.failure, report.finished_at) for f in failures],
     )
@@ -245,35 +246,6 @@ async def _next_poll(
         ctx.schedule.policy(outlet.id), ctx.polls.get(outlet.id), report, published,
         ctx.client.hold_until(outlet.homepage), now,
     )  # fmt: skip
-
-
-def score_topics(articles: list[Article], rules: tuple[Rule, ...]) -> list[TopicRow]:
-    """Topic rows for freshly extracted articles, reusing the workers' scores."""
-    scored = {a.id: a.topics for a in articles if a.topics is not None}
-    for article in articles:
-        article.topics = None  # carried by the rows from here on (and not spooled twice)
-    return score_texts([(a.id, a.title, a.text) for a in articles], rules, scored)
-
-
-def score_texts(
-    texts: list[tuple[str, str | None, str]],
-    rules: tuple[Rule, ...],
-    scored: dict[str, list[TopicMatch]] | None = None,
-) -> list[TopicRow]:
-    """Every (id, title, text) against every rule, with the terms that fired — stored even when
-    nothing matched, so SQL can ask for near misses. `scored` holds matches already computed."""
-    now = datetime.now(UTC)
-    signatures = {rule.id: rule.signature() for rule in rules}
-    rows = []
-    for text_id, title, text in texts:
-        matches = (scored or {}).get(text_id)
-        if matches is None or {m.rule_id for m in matches} != set(signatures):
-            matches = [score(rule, title, text) for rule in rules]
-        rows += [
-            TopicRow(text_id, m.rule_id, m.matched, m.score, m.terms, signatures[m.rule_id], now)
-            for m in matches
-        ]
-    return rows
 
 
 @dataclass(frozen=True)
@@ -317,14 +289,7 @@ class _Sink:
 
     async def _write(self, chunk: list[Article]) -> None:
         articles, aliases = await self._dedupe(chunk)
-        o = self.outlet
-        batch = Batch(
-            run_id=self.ctx.run_id,
-            outlets=[OutletRow(o.id, o.name, o.homepage, o.language)],
-            articles=articles,
-            aliases=aliases,
-            topics=score_topics(articles, self.ctx.rules),
-        )
+        batch = Batch(self.ctx.run_id, [self.outlet], articles, aliases)
         result = await asyncio.to_thread(self.ctx.store.write, batch)
         self.stored += result.stored
         self.spooled |= result.spooled
@@ -369,7 +334,7 @@ async def _fetch_and_extract(
                 hint_author=candidate.author,
             )
             outcome = await ctx.extract(job)
-            if isinstance(outcome, ExtractionFailure):
+            if isinstance(outcome, UrlFailure):
                 return _Failure(outcome.url, outcome.failure, True)
             return outcome
         finally:

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from extractors.records import Outlet, OutletReport, RunStatus
-from storage.health import PollState
+from extractors.records import Outlet, OutletReport, PollState, RunStatus
 
 RATE_WINDOW = timedelta(days=14)
 NEW_PER_POLL = 0.25  # an outlet publishing hourly is polled every 15 minutes

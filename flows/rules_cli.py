@@ -84,19 +84,20 @@ def _read(path: Path) -> str:
 @rules_app.command("rescore")
 def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     """Re-score every stored article against the current rules (after editing a rule)."""
-    from flows.pipeline import score_texts
+    from extractors.workers import Scorer
     from storage.db import Store, StoreError
 
     cfg = load_config(config)
     assert cfg is not None
     store = Store(db_path(db, cfg))
+    scorer = Scorer(cfg.rules)
     total = matched = 0
     try:
         for rows in store.iter_articles():
-            topics = score_texts(rows, cfg.rules)
-            store.write_topics(topics)
+            scores = [(id_, s) for id_, title, text in rows for s in scorer.scores(title, text)]
+            store.write_topics(scores)
             total += len(rows)
-            matched += sum(t.matched for t in topics)
+            matched += sum(s.matched for _, s in scores)
     except StoreError as exc:
         raise fail(str(exc)) from None
     say(f"re-scored {total} article(s) against {len(cfg.rules)} rule(s): {matched} match(es)")

@@ -1,95 +1,14 @@
-"""SQL for topic matches and the alert outbox. Functions over an open connection; Store wraps
-them with locking."""
+"""SQL for the alert outbox. Functions over an open connection; Store wraps them with locking."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
-import pyarrow as pa
 
-
-@dataclass(frozen=True)
-class TopicRow:
-    """One row of `article_topics`: how one article scored against one rule, and why."""
-
-    article_id: str
-    rule_id: str
-    matched: bool
-    score: float
-    terms: list[str]
-    rule_signature: str
-    scored_at: datetime
-
-
-@dataclass(frozen=True)
-class Alert:
-    alert_id: str
-    rule_id: str
-    story_id: str
-    article_id: str
-    created_at: datetime
-    title: str | None
-    outlet_id: str | None
-    url: str | None
-    published_at: datetime | None
-    score: float
-    terms: list[str]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    alert: Alert
-    channel: str  # key: a hash of the channel URL (the URL holds secrets)
-    channel_label: str  # the URL with secrets masked
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Outcome:
-    alert_id: str
-    channel: str
-    ok: bool
-    error: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Channel:
-    key: str
-    label: str
-
-
-def write_topics(con: duckdb.DuckDBPyConnection, rows: Sequence[TopicRow]) -> None:
-    if not rows:
-        return
-    unique = {(r.article_id, r.rule_id): r for r in rows}
-    table = pa.table(
-        {
-            "article_id": [r.article_id for r in unique.values()],
-            "rule_id": [r.rule_id for r in unique.values()],
-            "matched": [r.matched for r in unique.values()],
-            "score": pa.array([float(r.score) for r in unique.values()], pa.float64()),
-            "terms": pa.array([list(r.terms) for r in unique.values()], pa.list_(pa.string())),
-            "rule_signature": [r.rule_signature for r in unique.values()],
-            "scored_at": pa.array(
-                [r.scored_at.astimezone(UTC) for r in unique.values()], pa.timestamp("us", tz="UTC")
-            ),
-        }
-    )
-    con.register("incoming_topics", table)
-    try:
-        con.execute(
-            """INSERT INTO article_topics BY NAME SELECT * FROM incoming_topics
-               ON CONFLICT (article_id, rule_id) DO UPDATE SET matched = excluded.matched,
-               score = excluded.score, terms = excluded.terms,
-               rule_signature = excluded.rule_signature, scored_at = excluded.scored_at"""
-        )
-    finally:
-        con.unregister("incoming_topics")
+from extractors.records import Alert, Channel, Delivery, Outcome
 
 
 def alert_id(rule_id: str, story_id: str) -> str:

@@ -9,37 +9,51 @@ spool instead and is merged by the next writer that gets the lock; nothing is lo
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+from pydantic import TypeAdapter
 
 from extractors.records import (
+    Alert,
     Article,
-    Failure,
-    FetchRecord,
+    Batch,
+    Channel,
+    Delivery,
+    HealthEvent,
+    HealthState,
+    HealthStatus,
+    LastRun,
+    Outcome,
+    Outlet,
+    OutletHistory,
     OutletReport,
+    PollState,
+    QueryResult,
+    RunStatus,
     SourceKind,
     SourceOrigin,
     SourceState,
+    TopicScore,
+    UrlAlias,
+    UrlFailure,
+    WriteResult,
 )
 from extractors.urls import url_key
 from storage import alerts as outbox
-from storage import health
-from storage.alerts import Alert, Channel, Delivery, Outcome, TopicRow
-from storage.health import HealthEvent, HealthState, OutletHistory, PollState
+from storage import health, topics
 from storage.schema import MIGRATIONS
-from storage.serde import dumps, from_jsonable, to_jsonable
 from storage.spool import Spool
 from storage.stories import Placement, StoryAssigner
 from storage.story_index import StoryIndex
@@ -53,73 +67,21 @@ class StoreLocked(StoreError):
     pass
 
 
-@dataclass(frozen=True)
-class OutletRow:
-    id: str
-    name: str
-    homepage: str
-    language: str | None
-
-
-@dataclass(frozen=True)
-class UrlAlias:
-    """Another URL under which an already stored article was met."""
-
-    url: str
-    article_id: str
-    outlet_id: str
-
-
-@dataclass
-class Batch:
-    """Everything one outlet's branch of a run has to write, applied in one transaction."""
-
-    run_id: str
-    outlets: list[OutletRow] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
-    aliases: list[UrlAlias] = field(default_factory=list)
-    fetches: list[FetchRecord] = field(default_factory=list)
-    reports: list[OutletReport] = field(default_factory=list)
-    sources: list[SourceState] = field(default_factory=list)
-    topics: list[TopicRow] = field(default_factory=list)
-    polls: list[PollState] = field(default_factory=list)
-    failures: list[UrlFailure] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class UrlFailure:
-    """An article URL that was fetched in vain (no article text, an HTTP error)."""
-
-    url: str
-    outlet_id: str
-    failure: Failure
-    failed_at: datetime
-
-
 GIVE_UP_AFTER = 5  # attempts at a failing article URL
 
 
 @dataclass(frozen=True)
-class WriteResult:
-    stored: int  # articles that were new to the store
-    spooled: bool  # True when the file was held and the batch waits in the spool
+class _SavedOutcomes:
+    """Delivery results that waited for the file in a side file."""
+
+    outcomes: list[Outcome]
+    retry_base_s: float
+    max_attempts: int
 
 
-@dataclass(frozen=True)
-class LastRun:
-    outlet_id: str
-    finished_at: datetime | None
-    status: str
-    stored: int
-    error: str | None
-    articles: int
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    note: str | None = None
+@cache
+def _saved_outcomes() -> TypeAdapter[_SavedOutcomes]:
+    return TypeAdapter(_SavedOutcomes)
 
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock", "database is locked")
@@ -328,7 +290,7 @@ class Store:
                  f.failed_at, f.failed_at, GIVE_UP_AFTER],
             )  # fmt: skip
 
-    def _upsert_outlets(self, con: duckdb.DuckDBPyConnection, outlets: Sequence[OutletRow]) -> None:
+    def _upsert_outlets(self, con: duckdb.DuckDBPyConnection, outlets: Sequence[Outlet]) -> None:
         now = datetime.now(UTC)
         for o in outlets:
             con.execute(
@@ -378,8 +340,13 @@ class Store:
             if url
         ]
         self._insert_aliases(con, aliases + batch.aliases)
-        inserted = {row["id"] for row in rows}
-        outbox.write_topics(con, [t for t in batch.topics if t.article_id in inserted])
+        scored = [
+            (p.article.id, t)
+            for p in placements
+            if p.alias_of is None
+            for t in p.article.topics or []
+        ]
+        topics.write_topics(con, scored, datetime.now(UTC))
         per_outlet = Counter(row["outlet_id"] for row in rows)
         # The runs row must say what the pass really added, spooled or not: the report holds
         # what its earlier writes added, this write adds its own.
@@ -565,18 +532,9 @@ class Store:
                 outbox.record_outcomes(con, outcomes, retry_base, max_attempts)
                 con.execute("COMMIT")
         except StoreLocked:
-            with self._outcomes_file.open("a", encoding="utf-8") as f:
-                for o in outcomes:
-                    f.write(
-                        dumps(
-                            {
-                                **to_jsonable(o),
-                                "retry_s": retry_base.total_seconds(),
-                                "max": max_attempts,
-                            }
-                        )
-                        + "\n"
-                    )
+            saved = _SavedOutcomes(list(outcomes), retry_base.total_seconds(), max_attempts)
+            with self._outcomes_file.open("ab") as f:
+                f.write(_saved_outcomes().dump_json(saved) + b"\n")
 
     @property
     def _outcomes_file(self) -> Path:
@@ -586,10 +544,10 @@ class Store:
         path = self._outcomes_file
         if not path.exists():
             return
-        for line in path.read_text(encoding="utf-8").splitlines():
-            data = json.loads(line)
-            retry, limit = timedelta(seconds=data.pop("retry_s")), data.pop("max")
-            outbox.record_outcomes(con, [from_jsonable(Outcome, data)], retry, limit)
+        for line in path.read_bytes().splitlines():
+            saved = _saved_outcomes().validate_json(line)
+            retry = timedelta(seconds=saved.retry_base_s)
+            outbox.record_outcomes(con, saved.outcomes, retry, saved.max_attempts)
         path.unlink()
 
     def last_sent(self, channel: str) -> datetime | None:
@@ -605,10 +563,11 @@ class Store:
                 return []
             return outbox.recent_alerts(con, limit)
 
-    def write_topics(self, rows: Sequence[TopicRow]) -> None:
+    def write_topics(self, scores: Sequence[tuple[str, TopicScore]]) -> None:
+        """(article id, score) pairs, e.g. after a rule changed."""
         with self._connect(read_only=False) as con:
             self._migrate(con)
-            outbox.write_topics(con, rows)
+            topics.write_topics(con, scores, datetime.now(UTC))
 
     def iter_articles(self, batch_size: int = 2000) -> Iterator[list[tuple[str, str | None, str]]]:
         """(id, title, text) of every stored article, in batches (for re-scoring)."""
@@ -652,7 +611,7 @@ class Store:
                           (SELECT count(*) FROM articles a WHERE a.outlet_id = l.outlet_id)
                    FROM last l"""
             ).fetchall()
-        return {r[0]: LastRun(*r) for r in rows}
+        return {r[0]: LastRun(r[0], r[1], RunStatus(r[2]), *r[3:]) for r in rows}
 
     # -- polling and health ---------------------------------------------------------------
     def poll_states(self, wait_s: float = 30.0) -> dict[str, PollState]:
@@ -687,7 +646,7 @@ class Store:
     def record_health(
         self,
         states: Sequence[HealthState],
-        quiet: set[str],
+        quiet: set[HealthStatus],
         claim_attempts: int = 0,
         stale: timedelta = timedelta(minutes=10),
     ) -> tuple[list[HealthEvent], list[HealthEvent]]:

@@ -9,68 +9,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import duckdb
 
-from extractors.records import FailureKind
-
-
-@dataclass
-class PollState:
-    """When an outlet is next due, and why: one row of `outlet_polls`."""
-
-    outlet_id: str
-    interval_s: float
-    next_due_at: datetime
-    failures: int = 0  # consecutive failed polls
-    last_polled_at: datetime | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class RunStats:
-    run_id: str
-    started_at: datetime
-    status: str
-    fetched: int  # article pages that arrived
-    extracted: int | None  # of those, with article-length text (None: run predates counting)
-    dated: int | None
-    stored: int
-    requests: int
-    errors: int  # requests that failed (robots.txt refusals are not failures)
-    error: str | None
-
-
-@dataclass
-class OutletHistory:
-    outlet_id: str
-    runs: list[RunStats] = field(default_factory=list)  # newest first
-    # Publication times: the page's date when plausible, else when we first saw the article.
-    # A back catalogue fetched on the first run keeps its own dates and does not look busy.
-    last_published_at: datetime | None = None
-    published_7d: int = 0
-    published_window: int = 0
-
-
-@dataclass(frozen=True)
-class HealthState:
-    outlet_id: str
-    state: str
-    reason: str
-    since: datetime | None = None
-
-
-@dataclass(frozen=True)
-class HealthEvent:
-    event_id: str
-    outlet_id: str
-    changed_at: datetime
-    old_state: str | None
-    new_state: str
-    reason: str | None
-    attempts: int = 0
+from extractors.records import (
+    FailureKind,
+    HealthEvent,
+    HealthState,
+    HealthStatus,
+    OutletHistory,
+    PollState,
+    RunStats,
+    RunStatus,
+)
 
 
 # -- polling ------------------------------------------------------------------------------
@@ -121,8 +73,9 @@ def history(
            ORDER BY r.outlet_id, r.started_at DESC""",
         [FailureKind.ROBOTS.value, since, since],  # robots.txt refusals: a site's wish
     ).fetchall()
-    for outlet_id, *rest in rows:
-        out.setdefault(outlet_id, OutletHistory(outlet_id)).runs.append(RunStats(*rest))
+    for outlet_id, run_id, started_at, status, *rest in rows:
+        run = RunStats(run_id, started_at, RunStatus(status), *rest)
+        out.setdefault(outlet_id, OutletHistory(outlet_id)).runs.append(run)
     for outlet_id, last, in_7d, in_window in con.execute(
         """WITH a AS (
                SELECT outlet_id, coalesce(least(published_at, fetched_at), fetched_at) AS t
@@ -139,11 +92,14 @@ def history(
 
 def read_states(con: duckdb.DuckDBPyConnection) -> dict[str, HealthState]:
     rows = con.execute("SELECT outlet_id, state, reason, since FROM outlet_health").fetchall()
-    return {r[0]: HealthState(*r) for r in rows}
+    return {r[0]: HealthState(r[0], HealthStatus(r[1]), r[2], r[3]) for r in rows}
 
 
 def record_states(
-    con: duckdb.DuckDBPyConnection, states: Sequence[HealthState], now: datetime, quiet: set[str]
+    con: duckdb.DuckDBPyConnection,
+    states: Sequence[HealthState],
+    now: datetime,
+    quiet: set[HealthStatus],
 ) -> list[HealthEvent]:
     """Store the current states; a state that differs from the stored one becomes an event.
     Changes out of a state in `quiet` (an outlet with no history yet) are recorded silently."""
@@ -160,7 +116,7 @@ def record_states(
             [s.outlet_id, s.state, since, s.reason, now],
         )
         old = before.state if before else None
-        if not changed or (old in quiet or old is None) and s.state in quiet | {"ok"}:
+        if not changed or (old in quiet or old is None) and s.state in quiet | {HealthStatus.OK}:
             continue
         event = HealthEvent(uuid.uuid4().hex, s.outlet_id, now, old, s.state, s.reason)
         con.execute(
@@ -188,7 +144,17 @@ def claim_events(
            RETURNING event_id, outlet_id, changed_at, old_state, new_state, reason, attempts""",
         [now, max_attempts, now - max_age, now - stale],
     ).fetchall()
-    return sorted((HealthEvent(*r) for r in rows), key=lambda e: (e.changed_at, e.outlet_id))
+    events = [_event(*r) for r in rows]
+    return sorted(events, key=lambda e: (e.changed_at, e.outlet_id))
+
+
+def _event(
+    event_id: str, outlet_id: str, changed_at: datetime, old: str | None, new: str, *rest: object
+) -> HealthEvent:
+    return HealthEvent(
+        event_id, outlet_id, changed_at, HealthStatus(old) if old else None, HealthStatus(new),
+        *rest,  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def finish_event(

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import subprocess
-import sys
-import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import lxml.html
 import pytest
@@ -20,9 +14,8 @@ from extractors.article import (
     content_hash,
     detect_language,
     extract,
-    make_pool,
 )
-from extractors.records import Article, ExtractionFailure
+from extractors.records import Article, UrlFailure
 from flows.demo.server import DEMO_DIR, load_manifest
 
 MANIFEST = load_manifest()
@@ -197,10 +190,10 @@ def test_the_element_lookup_in_c_extracts_what_lxml_html_own_does() -> None:
 
 
 def test_pages_without_article_are_failures_not_exceptions() -> None:
-    assert isinstance(extract(simple_job(page("<p>Too short.</p>"))), ExtractionFailure)
-    assert isinstance(extract(simple_job("")), ExtractionFailure)
+    assert isinstance(extract(simple_job(page("<p>Too short.</p>"))), UrlFailure)
+    assert isinstance(extract(simple_job("")), UrlFailure)
     garbage = bytes(range(256)).decode("latin-1") * 50
-    assert isinstance(extract(simple_job(garbage)), ExtractionFailure)
+    assert isinstance(extract(simple_job(garbage)), UrlFailure)
 
 
 def test_language_is_detected_not_only_declared() -> None:
@@ -282,45 +275,3 @@ def test_headline_and_kicker_leave_the_text_but_a_lead_before_the_headline_stays
     assert got.text.startswith("Officials in Baku said on Monday"), got.text[:80]
     assert "A headline here" not in got.text
     assert "Paragraph 0" in got.text
-
-
-def _warmed_before_fork() -> bool:
-    """Run in a worker: did the process it forked from import and warm the extraction code?"""
-    return "extractors.warm" in sys.modules
-
-
-@pytest.mark.skipif(
-    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
-)
-def test_extraction_workers_fork_from_a_warmed_server() -> None:
-    pool = make_pool(1)
-    try:
-        assert pool.submit(_warmed_before_fork).result(timeout=120)
-    finally:
-        pool.shutdown()
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
-def test_workers_end_when_the_process_that_made_the_pool_is_killed(tmp_path: Path) -> None:
-    # A pool whose process dies without shutting it down (out of memory, kill -9).
-    script = (
-        "import os, extractors.article as a; pool = a.make_pool(1); "
-        "print(pool.submit(os.getpid).result(), flush=True); os._exit(0)"
-    )
-    root = Path(__file__).resolve().parent.parent
-    out = tmp_path / "worker.txt"
-    with out.open("w") as f:  # a file, not a pipe: reading a pipe would wait for the workers
-        subprocess.run([sys.executable, "-c", script], stdout=f, timeout=120, cwd=root, check=True)
-    worker = int(out.read_text().split()[0])
-    deadline = time.monotonic() + 20
-    while _running(worker) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _running(worker)

@@ -8,10 +8,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from evaluation.rules import load_set
+from extractors.records import Batch
+from extractors.workers import Scorer
 from flows.cli import app
 from flows.config import load
-from flows.pipeline import score_topics
-from storage.db import Batch, Store
+from storage.db import Store
 from tests.factories import make_article
 
 ROOT = Path(__file__).parents[1]
@@ -71,7 +72,8 @@ def test_rescore_after_a_rule_change(tmp_path: Path) -> None:
     item = ITEMS["en-pos-02"]
     article = make_article("https://news.example/news/a-b-c", "news", text=item.text,
                            title=item.title, published_at=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
-    Store(db).write(Batch("r", articles=[article], topics=score_topics([article], rules)))
+    article.topics = Scorer(rules).scores(article.title, article.text)
+    Store(db).write(Batch("r", articles=[article]))
     assert Store(db).query("SELECT matched FROM article_topics").rows == [(True,)]
     # Make the rule impossible to satisfy, re-score: the stored match follows the rule.
     config.write_text(original.replace("threshold = 5", "threshold = 100000"), encoding="utf-8")

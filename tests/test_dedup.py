@@ -13,10 +13,10 @@ import pytest
 from extractors.article import ExtractJob, article_id, extract
 from extractors.article_text import normalize_text
 from extractors.fingerprint import fingerprint
-from extractors.records import Article
+from extractors.records import Article, Batch
 from extractors.urls import url_key
 from flows.ingest import ingest
-from storage.db import Batch, Store
+from storage.db import Store
 from tests.factories import make_article
 from tests.sites import Response, Site, config_text, demo_page, outlet_toml, rss, write_config
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from extractors.records import HealthState, OutletHistory, RunStats
 from flows.health import assess
 from storage.db import Store
-from storage.health import HealthState, OutletHistory, RunStats
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -343,8 +343,9 @@ def test_starting_the_workers_does_not_hold_up_the_event_loop(
     from datetime import UTC, datetime
 
     import flows.pipeline
-    from extractors.article import ExtractJob, make_pool
+    from extractors.article import ExtractJob
     from extractors.records import Article
+    from extractors.workers import make_pool
 
     ready = threading.Event()
     made: list[bool] = []

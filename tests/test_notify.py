@@ -6,11 +6,12 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from extractors.records import Batch
+from extractors.workers import Scorer
 from flows.alerts import run_alerts, write_atom
 from flows.config import load
 from flows.notify import Notifier
-from flows.pipeline import score_topics
-from storage.db import Batch, Store
+from storage.db import Store
 from tests.factories import make_article
 from tests.sites import Receiver
 from tests.test_alerts import ITEMS
@@ -34,6 +35,14 @@ def config_with(tmp_path: Path, alerts: str):  # noqa: ANN201
     return load(path)
 
 
+def scored(articles: list, rules: tuple) -> list:
+    """The articles with the topic scores an extraction worker gives them."""
+    scorer = Scorer(rules)
+    for a in articles:
+        a.topics = scorer.scores(a.title, a.text)
+    return articles
+
+
 def store_matches(tmp_path: Path, config, ids: list[str]) -> Store:  # noqa: ANN001
     store = Store(tmp_path / "n.duckdb")
     now = datetime.now(UTC)
@@ -42,7 +51,8 @@ def store_matches(tmp_path: Path, config, ids: list[str]) -> Store:  # noqa: ANN
                      title=ITEMS[item]["title"], published_at=now - timedelta(hours=1))
         for i, item in enumerate(ids)
     ]  # fmt: skip
-    store.write(Batch("r1", articles=articles, topics=score_topics(articles, config.rules)))
+    scored(articles, config.rules)
+    store.write(Batch("r1", articles=articles))
     return store
 
 
@@ -81,7 +91,7 @@ def test_digest_sends_one_message_for_many_alerts(tmp_path: Path) -> None:
         # Within the period, new alerts wait for the next digest.
         more = make_article("https://news.example/news/later-story-x-y", "news", text=ITEMS["az-pos-01"]["text"],
                             title=ITEMS["az-pos-01"]["title"], published_at=datetime.now(UTC))  # fmt: skip
-        store.write(Batch("r2", articles=[more], topics=score_topics([more], config.rules)))
+        store.write(Batch("r2", articles=scored([more], config.rules)))
         summary = run_alerts(config, store)
         assert summary.created == 1 and summary.sent == 0 and len(receiver.messages) == 1
     finally:
@@ -93,7 +103,7 @@ def test_back_catalogue_outside_the_window_does_not_alert(tmp_path: Path) -> Non
     store = Store(tmp_path / "n.duckdb")
     old = make_article("https://news.example/news/old-story-a-b", "news", text=ITEMS["en-pos-05"]["text"],
                        title=ITEMS["en-pos-05"]["title"], published_at=datetime.now(UTC) - timedelta(days=3))  # fmt: skip
-    store.write(Batch("r1", articles=[old], topics=score_topics([old], config.rules)))
+    store.write(Batch("r1", articles=scored([old], config.rules)))
     assert run_alerts(config, store).created == 0
     assert store.query("SELECT matched FROM article_topics").rows == [(True,)]  # scored and stored
 

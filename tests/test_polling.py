@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.records import Outlet, OutletReport
+from extractors.records import Outlet, OutletReport, PollState
 from flows.config import ConfigError, parse
 from flows.polling import PollPolicy, due, next_poll
-from storage.health import PollState
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = PollPolicy(interval_s=900, min_s=300, max_s=7200, max_backoff_s=6 * 3600)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import subprocess
 import sys
 import textwrap
@@ -15,8 +14,17 @@ from pathlib import Path
 
 import duckdb
 
-from extractors.records import Failure, FailureKind, SourceKind, SourceOrigin, SourceState
-from storage.db import Batch, OutletRow, Store, UrlFailure
+from extractors.records import (
+    Batch,
+    Failure,
+    FailureKind,
+    Outlet,
+    SourceKind,
+    SourceOrigin,
+    SourceState,
+    UrlFailure,
+)
+from storage.db import Store
 from tests.factories import make_article, make_fetch, make_report
 
 ROOT = Path(__file__).parents[1]
@@ -25,7 +33,7 @@ ROOT = Path(__file__).parents[1]
 def batch(run_id: str, *urls: str, outlet: str = "x") -> Batch:
     return Batch(
         run_id=run_id,
-        outlets=[OutletRow(outlet, outlet.upper(), "http://127.0.0.1/", "en")],
+        outlets=[Outlet(outlet, outlet.upper(), "http://127.0.0.1/", "en")],
         articles=[make_article(u, outlet) for u in urls],
         fetches=[make_fetch(u, outlet) for u in urls],
         reports=[make_report(run_id, outlet)],
@@ -252,7 +260,7 @@ def test_migration_gives_old_failures_the_kind_their_wording_meant(tmp_path: Pat
 
 
 def test_a_spooled_batch_comes_back_with_its_typed_failures(tmp_path: Path) -> None:
-    from storage.spool import _decode, _encode
+    from storage.spool import decode, encode
 
     failure = Failure(FailureKind.TOO_LARGE, "body exceeds limit of 10 bytes")
     batch = Batch(
@@ -262,7 +270,7 @@ def test_a_spooled_batch_comes_back_with_its_typed_failures(tmp_path: Path) -> N
         sources=[SourceState("https://x.example/feed", "x", SourceKind.FEED, SourceOrigin.CONFIG)],
     )
     batch.fetches[0] = dataclasses.replace(batch.fetches[0], failure=failure)
-    back = _decode(json.loads(json.dumps(_encode(batch))))
+    back = decode(encode(batch))
     assert back.failures == batch.failures and back.fetches == batch.fetches
     assert back.failures[0].failure.kind is FailureKind.TOO_LARGE
     assert back.sources[0].kind is SourceKind.FEED

@@ -1,4 +1,5 @@
-"""Typed records that move between the pipeline's stages."""
+"""What outlets are and what the web gave back: outlets, sources, candidate URLs, pages and
+the log of requests."""
 
 from __future__ import annotations
 
@@ -6,51 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from extractors.fingerprint import Fingerprint
-from extractors.topics import TopicMatch
-
-
-class FailureKind(StrEnum):
-    """Why a request or an extraction came to nothing. Code branches on these, never on the
-    wording of a message; the values are what the store's `error_kind` columns hold."""
-
-    ROBOTS = "robots"  # robots.txt says no: the site's wish, not an error
-    CANNOT_RESOLVE = "cannot-resolve"
-    CANNOT_CONNECT = "cannot-connect"
-    TIMEOUT = "timeout"  # no byte for longer than the read timeout
-    DEADLINE = "deadline"  # the whole response took longer than its deadline
-    CONNECTION_LOST = "connection-lost"  # reset or closed before the response was complete
-    HTTP_STATUS = "http-status"
-    ANTI_BOT = "anti-bot"  # a challenge page or a bot wall instead of the content
-    TOO_MANY_REDIRECTS = "too-many-redirects"
-    REDIRECT_REFUSED = "redirect-refused"  # a hop the address or scope policy forbids
-    TOO_LARGE = "too-large"
-    BAD_ENCODING = "bad-encoding"  # a body that cannot be decompressed or decoded
-    UNSUPPORTED_TYPE = "unsupported-type"  # not HTML or XML (or not what was asked for)
-    BINARY = "binary"
-    BAD_SOURCE = "bad-source"  # a feed or sitemap that does not parse
-    NO_TEXT = "no-text"  # the page arrived but holds no article
-    INTERNAL = "internal"  # a bug of ours, caught so the run goes on
-
-
-# Kinds worth asking again later in the same run (with backoff): the next try may well work.
-TRANSIENT = frozenset(
-    {
-        FailureKind.CANNOT_CONNECT, FailureKind.TIMEOUT, FailureKind.CONNECTION_LOST,
-        FailureKind.INTERNAL,
-    }
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A failure as data: its kind for code, one line for people."""
-
-    kind: FailureKind
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+from extractors.records.failures import Failure
 
 
 class FetchPurpose(StrEnum):
@@ -81,12 +38,6 @@ class Route(StrEnum):
     FEED = "feed"
     SITEMAP = "sitemap"
     SECTION = "section"
-
-
-class RunStatus(StrEnum):
-    OK = "ok"
-    PARTIAL = "partial"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -202,58 +153,6 @@ class SourceState:
     @property
     def validators(self) -> Validators:
         return Validators(self.etag, self.last_modified, self.body_hash)
-
-
-@dataclass
-class Article:
-    id: str
-    outlet_id: str
-    url: str
-    canonical_url: str
-    title: str | None
-    authors: list[str]
-    published_at: datetime | None
-    date_source: str | None
-    fetched_at: datetime
-    language: str | None
-    description: str | None
-    tags: list[str]
-    sitename: str | None
-    text: str
-    word_count: int
-    content_hash: str
-    extractor_version: str
-    discovered_via: Route
-    final_url: str = ""
-    fingerprint: Fingerprint | None = None
-    topics: list[TopicMatch] | None = None  # scored in the worker when rules are configured
-
-
-@dataclass(frozen=True)
-class ExtractionFailure:
-    url: str
-    failure: Failure
-
-
-@dataclass
-class OutletReport:
-    """What one outlet's branch of a run did; also one row of the `runs` table."""
-
-    run_id: str
-    outlet_id: str
-    name: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    discovered: int = 0
-    fetched: int = 0
-    stored: int = 0
-    skipped: int = 0
-    failed: int = 0
-    extracted: int = 0  # fetched pages that yielded article-length text
-    dated: int = 0  # of those, how many got a publication date
-    status: RunStatus = RunStatus.OK
-    error: str | None = None
-    spooled: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,53 @@
+"""Typed records that cross packages: what the pipeline's stages hand each other and the store.
+
+A leaf: nothing here imports another newsmon module, so every package may import it.
+- `failures`: failure kinds and the Failure record (a kind for code, a line for people).
+- `web`: outlets, sources, candidate URLs, pages and the request log.
+- `articles`: articles with their fingerprints and topic scores, aliases, failed URLs.
+- `runs`: what a pass did, when an outlet is due next.
+- `health`: the history and verdicts of source health.
+- `alerts`: the alert outbox.
+- `store`: batches in, write results and query rows out.
+"""
+
+from extractors.records.alerts import Alert, Channel, Delivery, DeliveryState, Outcome
+from extractors.records.articles import (
+    Article,
+    Fingerprint,
+    TopicScore,
+    UrlAlias,
+    UrlFailure,
+)
+from extractors.records.failures import TRANSIENT, Failure, FailureKind
+from extractors.records.health import (
+    HealthEvent,
+    HealthState,
+    HealthStatus,
+    OutletHistory,
+    RunStats,
+)
+from extractors.records.runs import LastRun, OutletReport, PollState, RunStatus
+from extractors.records.store import Batch, QueryResult, WriteResult
+from extractors.records.web import (
+    ArchiveRef,
+    Candidate,
+    FetchPurpose,
+    FetchRecord,
+    Outlet,
+    Page,
+    Route,
+    Section,
+    SourceKind,
+    SourceOrigin,
+    SourceState,
+    Validators,
+)
+
+__all__ = [
+    "TRANSIENT", "Alert", "ArchiveRef", "Article", "Batch", "Candidate", "Channel", "Delivery", "DeliveryState",
+    "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
+    "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
+    "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",
+    "Section", "SourceKind", "SourceOrigin", "SourceState", "TopicScore", "UrlAlias",
+    "UrlFailure", "Validators", "WriteResult",
+]  # fmt: skip

@@ -1,0 +1,52 @@
+"""Alerts and their deliveries: the outbox's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a run; taken back when that run dies mid-send
+    SENT = "sent"
+    FAILED = "failed"  # given up after max_attempts
+
+
+@dataclass(frozen=True)
+class Channel:
+    key: str  # a hash of the channel URL (the URL holds secrets)
+    label: str  # the URL with secrets masked
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert_id: str
+    rule_id: str
+    story_id: str
+    article_id: str
+    created_at: datetime
+    title: str | None
+    outlet_id: str | None
+    url: str | None
+    published_at: datetime | None
+    score: float
+    terms: list[str]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    alert: Alert
+    channel: str  # Channel.key
+    channel_label: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    alert_id: str
+    channel: str
+    ok: bool
+    error: str | None
+    at: datetime

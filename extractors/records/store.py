@@ -1,0 +1,40 @@
+"""What crosses the store's boundary: a batch to write, what the write did, a query's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractors.records.articles import Article, UrlAlias, UrlFailure
+from extractors.records.runs import OutletReport, PollState
+from extractors.records.web import FetchRecord, Outlet, SourceState
+
+
+@dataclass
+class Batch:
+    """Everything (part of) one outlet's pass has to write, applied in one transaction. A pass
+    that ends sends its report; a big pass sends its articles in chunks before that."""
+
+    run_id: str
+    outlets: list[Outlet] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+    aliases: list[UrlAlias] = field(default_factory=list)
+    fetches: list[FetchRecord] = field(default_factory=list)
+    reports: list[OutletReport] = field(default_factory=list)
+    sources: list[SourceState] = field(default_factory=list)
+    polls: list[PollState] = field(default_factory=list)
+    failures: list[UrlFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    stored: int  # articles of this batch that were new to the store
+    spooled: bool  # the file was held: the batch waits in the spool
+    reports: list[OutletReport] = field(default_factory=list)  # as written, `stored` counted
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    note: str | None = None
