@@ -36,7 +36,7 @@ demo: $(STAMP)
 
 ## Story deduplication: pairwise precision/recall/F1 on tests/dedup_eval (+ ../shared/corpora)
 eval-dedup: $(STAMP)
-	$(BIN)/newsmon eval-dedup --orders 5
+	$(BIN)/python -m evaluation.dedup --orders 5
 
 ## Topic rules: precision and recall per language on tests/topics_eval (+ ../shared/corpora)
 eval-rules: $(STAMP)

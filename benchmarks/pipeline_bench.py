@@ -9,7 +9,7 @@ A loopback server in its own process serves N real article pages (trafilatura-ev
 first get a marker in every paragraph so that each page is a distinct article) with an RSS
 feed and a sitemap, with status, content type, ETag and Last-Modified, and 304 for a matching
 conditional GET. `--server static` (default) answers from pre-built bytes on asyncio;
-`--server demo` uses flows/demo/server.py (http.server, a thread per connection).
+`--server demo` uses tests/support/server.py (http.server, a thread per connection).
 
 Measured in the same run:
   - limit: trafilatura bare_extraction over the same HTML with a process pool, one worker per core,
@@ -115,7 +115,7 @@ def site_routes(root: Path) -> dict[str, tuple[bytes, str]]:
 
 
 def _serve_demo(directory: str, port: int, ready: multiprocessing.Queue) -> None:
-    from flows.demo.server import Response, Site, SiteServer
+    from tests.support.server import Response, Site, SiteServer
 
     site = Site("https://bench.example")
     for path, (body, content_type) in site_routes(Path(directory)).items():

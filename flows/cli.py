@@ -226,7 +226,7 @@ def demo(
         config_path = Path(tmp) / "demo.toml"
         user = _config(config, required=False)
         settings = _settings_toml(user) if user else ""
-        config_path.write_text(settings + demo_config(server, manifest), encoding="utf-8")
+        config_path.write_text(settings + demo_config(server.urls(), manifest), encoding="utf-8")
         for site in server.sites:
             say(f"serving {site.real_origin} at {site.url}", style="dim")
         cfg = _config(config_path)
@@ -375,19 +375,6 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-@app.command("eval-dedup")
-def eval_dedup(
-    corpora: Annotated[
-        Path | None,
-        typer.Option("--corpora", help="Shared corpora folder (default ../shared/corpora)."),
-    ] = None,
-    orders: Annotated[int, typer.Option("--orders", help="Evaluate this many ingest orders.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="First shuffle seed.")] = 0,
-) -> None:
-    """Pairwise precision, recall and F1 of story deduplication on the labelled set."""
-    from flows.evaluate_dedup import main as evaluate
-
-    raise typer.Exit(evaluate(corpora, seed=seed, orders=orders))
 
 
 def _settings_toml(config: Config) -> str:

@@ -11,8 +11,11 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from flows.demo.server import Site, SiteServer  # noqa: E402
-from tests.sites import Receiver  # noqa: E402
+from tests.support.server import (  # noqa: E402
+    Receiver,  # noqa: E402
+    Site,
+    SiteServer,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+from evaluation.rules import Item, load_set
 from flows.ingest import ingest
-from tests.sites import Receiver, Response, Site, outlet_toml, rss, write_config
+from tests.support.configs import outlet_toml, write_config
+from tests.support.pages import rss
+from tests.support.server import Receiver, Response, Site
 
-SET = Path(__file__).parent / "topics_eval" / "set.jsonl"
-ITEMS = {d["id"]: d for d in map(json.loads, SET.read_text(encoding="utf-8").splitlines())}
+ITEMS = {item.id: item for item in load_set("original")}
 
 
-def page(item: dict, published: datetime, prefix: str = "", suffix: str = "") -> bytes:
-    paragraphs = [p for p in item["text"].split("\n") if p.strip()]
+def page(item: Item, published: datetime, prefix: str = "", suffix: str = "") -> bytes:
+    paragraphs = [p for p in item.text.split("\n") if p.strip()]
     if prefix:
         paragraphs[0] = prefix + paragraphs[0]
     if suffix:
@@ -24,10 +25,10 @@ def page(item: dict, published: datetime, prefix: str = "", suffix: str = "") ->
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (
         "<!doctype html><html lang='en'><head>"
-        f"<title>{escape(item['title'])}</title>"
+        f"<title>{escape(item.title)}</title>"
         f"<meta property='article:published_time' content='{published.isoformat()}'>"
         "<meta name='author' content='Staff'></head><body><nav><a href='/'>Home</a></nav>"
-        f"<article><h1>{escape(item['title'])}</h1>{body}</article><footer>© Outlet</footer></body></html>"
+        f"<article><h1>{escape(item.title)}</h1>{body}</article><footer>© Outlet</footer></body></html>"
     ).encode()
 
 
@@ -111,6 +112,6 @@ def test_one_notification_per_story_exactly_once(
     receiver.start()
     run()
     assert len(receiver.messages) == 3
-    assert ITEMS["en-pos-04"]["title"] in receiver.messages[2]["title"]
+    assert ITEMS["en-pos-04"].title in receiver.messages[2]["title"]
     run()
     assert len(receiver.messages) == 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.sites import Response, Site, config_text, demo_page, outlet_toml, write_config
+from tests.support.configs import config_text, outlet_toml, write_config
+from tests.support.pages import demo_page
+from tests.support.server import Response, Site, free_port_block
 
 pytestmark = pytest.mark.slow
 NEWSMON = [sys.executable, "-m", "flows.cli"]
@@ -29,23 +30,6 @@ def newsmon(*args: str, api: str | None, timeout: float = 180, **kw) -> subproce
     return subprocess.run(
         [*NEWSMON, *args], capture_output=True, text=True, timeout=timeout, env=env, **kw
     )
-
-
-def free_port_block(count: int) -> int:
-    for base in range(18700, 19700, 10):
-        sockets = []
-        try:
-            for i in range(count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", base + i))
-                sockets.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free ports")
 
 
 def sitemap_site() -> Site:
@@ -125,7 +109,7 @@ def test_sql_succeeds_while_a_run_is_writing(tmp_path: Path, serve, prefect_api:
         paths = [f"/news/busy-story-{n}-{i}" for i in range(4)]
         for i, path in enumerate(paths):
             site.routes[path] = Response(demo_page("aze-media", i % 3), delay_s=0.3)
-        from tests.sites import rss
+        from tests.support.pages import rss
 
         site.routes["/rss"] = Response(rss(site.real_origin, paths), "application/rss+xml")
         sites.append(site)

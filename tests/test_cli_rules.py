@@ -13,7 +13,7 @@ from extractors.workers import Scorer
 from flows.cli import app
 from flows.config import load
 from storage.db import Store
-from tests.factories import make_article
+from tests.support.factories import make_article
 
 ROOT = Path(__file__).parents[1]
 CONFIG = str(ROOT / "newsmon.toml")

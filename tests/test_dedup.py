@@ -17,8 +17,10 @@ from extractors.records import Article, Batch
 from extractors.urls import url_key
 from flows.ingest import ingest
 from storage.db import Store
-from tests.factories import make_article
-from tests.sites import Response, Site, config_text, demo_page, outlet_toml, rss, write_config
+from tests.support.configs import config_text, outlet_toml, write_config
+from tests.support.factories import make_article
+from tests.support.pages import demo_page, rss
+from tests.support.server import Response, Site
 
 
 def demo_text(outlet_id: str, index: int) -> tuple[str, str]:

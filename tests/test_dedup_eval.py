@@ -1,6 +1,6 @@
 """Story deduplication measured on the committed labelled set (tests/dedup_eval), plus focused
 cases. No dependency on ../shared: the corpora extension is exercised by
-`python -m flows.evaluate_dedup`, not here."""
+`make eval-dedup` (evaluation/dedup), not here."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.evaluate_dedup import (
-    DEFAULT_SET,
-    Document,
-    Scores,
-    assign_stories,
-    evaluate,
-    format_details,
-    format_table,
-    load_set,
-    make_variant,
-)
+from evaluation.dedup.documents import DEFAULT_SET, Document, load_set
+from evaluation.dedup.report import format_details, format_table
+from evaluation.dedup.scoring import Scores, assign_stories, evaluate
+from evaluation.dedup.variants import make_variant
 from tests.dedup_eval import build
 
 

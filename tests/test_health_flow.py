@@ -9,7 +9,9 @@ from pathlib import Path
 
 from flows.ingest import ingest
 from storage.db import Store
-from tests.sites import GrowingOutlet, Receiver, config_text, outlet_toml, write_config
+from tests.support.configs import config_text, outlet_toml, write_config
+from tests.support.pages import GrowingOutlet
+from tests.support.server import Receiver
 
 
 def test_layout_change_turns_degraded_within_two_runs_and_recovers(

@@ -21,7 +21,7 @@ import pytest
 
 from extractors.http import FEED_TYPES, ClientSettings, PoliteClient
 from extractors.records import FailureKind, FetchRecord, Page, Validators
-from flows.demo.server import Response, Site, SiteServer
+from tests.support.server import Response, Site, SiteServer
 
 FAST = ClientSettings(
     connect_timeout_s=1.0,

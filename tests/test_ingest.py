@@ -12,21 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
+from flows.demo.server import demo_config, load_manifest
 from flows.ingest import RunSummary, ingest
 from storage.db import Store
-from tests.sites import (
-    GrowingOutlet,
-    Response,
-    Site,
-    config_text,
-    demo_page,
-    outlet_toml,
-    rss,
-    sitemap,
-    write_config,
-)
-from tests.test_storage import held_by_other_process
+from tests.support.configs import config_text, outlet_toml, write_config
+from tests.support.pages import GrowingOutlet, demo_page, rss, sitemap
+from tests.support.processes import held_by_other_process
+from tests.support.server import Response, Site, SiteServer, recorded_sites
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -50,8 +42,8 @@ def by_outlet(summary: RunSummary) -> dict:
 def test_demo_outlets_end_to_end_and_idempotent(tmp_path: Path) -> None:
     manifest = load_manifest()
     db = tmp_path / "demo.duckdb"
-    with SiteServer(demo_sites()) as server:
-        config = write_config(tmp_path / "demo.toml", demo_config(server, manifest))
+    with SiteServer(recorded_sites()) as server:
+        config = write_config(tmp_path / "demo.toml", demo_config(server.urls(), manifest))
         first = run(config, db)
         assert {r.outlet_id: (r.status, r.stored) for r in first.reports} == {
             "aze-media": ("ok", 3), "eurasianet": ("ok", 3), "commonspace": ("ok", 3),

@@ -6,15 +6,17 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from evaluation.rules import load_set
 from extractors.records import Batch
 from extractors.workers import Scorer
 from flows.alerts import run_alerts, write_atom
 from flows.config import load
 from flows.notify import Notifier
 from storage.db import Store
-from tests.factories import make_article
-from tests.sites import Receiver
-from tests.test_alerts import ITEMS
+from tests.support.factories import make_article
+from tests.support.server import Receiver
+
+ITEMS = {item.id: item for item in load_set("original")}
 
 ROOT = Path(__file__).parents[1]
 
@@ -47,8 +49,8 @@ def store_matches(tmp_path: Path, config, ids: list[str]) -> Store:  # noqa: ANN
     store = Store(tmp_path / "n.duckdb")
     now = datetime.now(UTC)
     articles = [
-        make_article(f"https://news.example/news/story-{i}-a-b", "news", text=ITEMS[item]["text"],
-                     title=ITEMS[item]["title"], published_at=now - timedelta(hours=1))
+        make_article(f"https://news.example/news/story-{i}-a-b", "news", text=ITEMS[item].text,
+                     title=ITEMS[item].title, published_at=now - timedelta(hours=1))
         for i, item in enumerate(ids)
     ]  # fmt: skip
     scored(articles, config.rules)
@@ -89,8 +91,8 @@ def test_digest_sends_one_message_for_many_alerts(tmp_path: Path) -> None:
         assert summary.created == 3 and summary.sent == 3
         assert len(receiver.messages) == 1 and "3 new alert(s)" in receiver.messages[0]["title"]
         # Within the period, new alerts wait for the next digest.
-        more = make_article("https://news.example/news/later-story-x-y", "news", text=ITEMS["az-pos-01"]["text"],
-                            title=ITEMS["az-pos-01"]["title"], published_at=datetime.now(UTC))  # fmt: skip
+        more = make_article("https://news.example/news/later-story-x-y", "news", text=ITEMS["az-pos-01"].text,
+                            title=ITEMS["az-pos-01"].title, published_at=datetime.now(UTC))  # fmt: skip
         store.write(Batch("r2", articles=scored([more], config.rules)))
         summary = run_alerts(config, store)
         assert summary.created == 1 and summary.sent == 0 and len(receiver.messages) == 1
@@ -101,8 +103,8 @@ def test_digest_sends_one_message_for_many_alerts(tmp_path: Path) -> None:
 def test_back_catalogue_outside_the_window_does_not_alert(tmp_path: Path) -> None:
     config = config_with(tmp_path, "window_hours = 48\n")
     store = Store(tmp_path / "n.duckdb")
-    old = make_article("https://news.example/news/old-story-a-b", "news", text=ITEMS["en-pos-05"]["text"],
-                       title=ITEMS["en-pos-05"]["title"], published_at=datetime.now(UTC) - timedelta(days=3))  # fmt: skip
+    old = make_article("https://news.example/news/old-story-a-b", "news", text=ITEMS["en-pos-05"].text,
+                       title=ITEMS["en-pos-05"].title, published_at=datetime.now(UTC) - timedelta(days=3))  # fmt: skip
     store.write(Batch("r1", articles=scored([old], config.rules)))
     assert run_alerts(config, store).created == 0
     assert store.query("SELECT matched FROM article_topics").rows == [(True,)]  # scored and stored
@@ -119,7 +121,7 @@ def test_atom_feed_of_alerts(tmp_path: Path) -> None:
     feed = feedparser.parse(path.read_bytes())
     assert feed.version == "atom10" and len(feed.entries) == 2
     assert {e.title for e in feed.entries} == {
-        ITEMS["en-pos-01"]["title"],
-        ITEMS["ru-pos-02"]["title"],
+        ITEMS["en-pos-01"].title,
+        ITEMS["ru-pos-02"].title,
     }
     assert all("Why: " in e.summary for e in feed.entries)

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from storage.db import Store
-from tests.sites import GrowingOutlet, config_text, outlet_toml, write_config
+from tests.support.configs import config_text, outlet_toml, write_config
+from tests.support.pages import GrowingOutlet
 
 pytestmark = pytest.mark.slow
 NEWSMON = [sys.executable, "-m", "flows.cli"]

@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +22,8 @@ from extractors.records import (
     UrlFailure,
 )
 from storage.db import Store
-from tests.factories import make_article, make_fetch, make_report
+from tests.support.factories import make_article, make_fetch, make_report
+from tests.support.processes import held_by_other_process
 
 ROOT = Path(__file__).parents[1]
 
@@ -46,26 +44,6 @@ def count(db: Path, sql: str) -> int:
         return con.execute(sql).fetchall()[0][0]
     finally:
         con.close()
-
-
-@contextmanager
-def held_by_other_process(db: Path, seconds: float = 60) -> Iterator[subprocess.Popen]:
-    """Another process (like an analyst's duckdb CLI) opens the file read-write and sits on it."""
-    code = textwrap.dedent(
-        f"""
-        import duckdb, sys, time
-        con = duckdb.connect({str(db)!r})
-        print("locked", flush=True)
-        time.sleep({seconds})
-        """
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-    try:
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_schema_is_created_with_public_columns(tmp_path: Path) -> None:

@@ -1,21 +1,21 @@
-"""A loopback HTTP server for recorded sites: the offline demo, tests and benchmarks.
+"""A loopback mirror of the recorded demo sites, for `newsmon demo`.
 
-Each site gets its own port on 127.0.0.1. Pages are stored with their real absolute URLs;
-the server rewrites every known origin to its loopback address while serving, as a mirror
-would. Conditional GET (ETag / Last-Modified) works like on a real server.
+Each site gets its own port on 127.0.0.1. Pages are stored with their real absolute URLs; the
+mirror rewrites every known origin to its loopback address while serving, and answers
+conditional GETs (ETag / Last-Modified) with 304 as a real server does, so a second demo run
+shows what an unchanged outlet costs. The programmable servers the tests use (delays, resets,
+statuses) live in tests/support, built on the two helpers at the end of this module.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import socket
-import struct
 import threading
 import time
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,32 +28,24 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".gz": "application/x-gzip",
 }
+NOT_FOUND = b"<html><body><h1>Not Found</h1></body></html>"
 
 
-@dataclass
-class Response:
-    body: bytes = b""
-    content_type: str | None = "text/html; charset=utf-8"
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0  # before the status line: exercises read timeouts
-    reset: bool = False  # drop the connection without answering
-    rewrite: bool = True  # rewrite real origins to loopback ones
-
-
-Route = Response | Callable[[], Response]
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    content_type: str
 
 
 class Site:
-    """One origin's routes, served on its own loopback port."""
+    """One recorded origin's pages, served on its own loopback port."""
 
-    def __init__(self, real_origin: str, routes: dict[str, Route] | None = None) -> None:
+    def __init__(self, real_origin: str, pages: dict[str, Page] | None = None) -> None:
         self.real_origin = real_origin.rstrip("/")
-        self.routes: dict[str, Route] = dict(routes or {})
-        self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._rewrites: list[tuple[bytes, bytes]] = []
+        self.pages = dict(pages or {})
+        self.rewrites: list[tuple[bytes, bytes]] = []
         self.last_modified = formatdate(time.time() - 3600, usegmt=True)
+        self._server: ThreadingHTTPServer | None = None
 
     @property
     def port(self) -> int:
@@ -65,7 +57,7 @@ class Site:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, port: int = 0) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self.handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -75,20 +67,12 @@ class Site:
             self._server.server_close()
             self._server = None
 
-    def respond(self, path: str) -> Response:
-        route = self.routes.get(path)
-        if route is None:
-            return Response(b"<html><body><h1>Not Found</h1></body></html>", status=404)
-        return route() if callable(route) else route
-
-    def rewrite(self, body: bytes) -> bytes:
-        for real, local in self._rewrites:
-            body = body.replace(real, local)
-        return body
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
 
 class SiteServer:
-    """Several sites at once, rewriting each one's origin in all of them."""
+    """The recorded sites at once, each one's origin rewritten in all of them."""
 
     def __init__(self, sites: list[Site], ports: list[int] | None = None) -> None:
         self.sites = sites
@@ -96,7 +80,7 @@ class SiteServer:
         self._started = False
 
     def __enter__(self) -> SiteServer:
-        if not self._started:
+        if not self._started:  # `newsmon demo` starts it first, to report a taken port
             self.start()
         return self
 
@@ -111,30 +95,17 @@ class SiteServer:
             self.stop()
             raise
         self._started = True
-        rewrites: list[tuple[bytes, bytes]] = []
+        rewrites = origin_rewrites([(s.real_origin, s.url) for s in self.sites])
         for site in self.sites:
-            real = site.real_origin.encode()
-            local = site.url.encode()
-            rewrites.append((real, local))
-            # Also the other scheme and the www-less/www form, as pages mix them.
-            scheme, _, host = site.real_origin.partition("://")
-            other = "http" if scheme == "https" else "https"
-            rewrites.append((f"{other}://{host}".encode(), local))
-            alt = host[4:] if host.startswith("www.") else f"www.{host}"
-            rewrites.append((f"https://{alt}".encode(), local))
-            rewrites.append((f"http://{alt}".encode(), local))
-        for site in self.sites:
-            site._rewrites = rewrites
+            site.rewrites = rewrites
 
     def stop(self) -> None:
         for site in self.sites:
             site.stop()
 
-    def site(self, real_origin: str) -> Site:
-        for site in self.sites:
-            if site.real_origin == real_origin.rstrip("/"):
-                return site
-        raise KeyError(real_origin)
+    def urls(self) -> dict[str, str]:
+        """Real origin -> where it is served."""
+        return {site.real_origin: site.url for site in self.sites}
 
 
 def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
@@ -145,42 +116,23 @@ def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            site.requests.append(self.path)
-            response = site.respond(self.path)
-            if response.reset:
-                # SO_LINGER 0 makes close() send RST: a connection reset, as flaky servers do.
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-                self.connection.close()
-                self.close_connection = True
+            page = site.pages.get(self.path)
+            if page is None:
+                self._send(404, NOT_FOUND, {"Content-Type": "text/html; charset=utf-8"})
                 return
-            if response.delay_s:
-                time.sleep(response.delay_s)
-            body = site.rewrite(response.body) if response.rewrite else response.body
-            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            if response.status == 200 and (
-                self.headers.get("If-None-Match") == etag
-                or (
-                    self.headers.get("If-Modified-Since") == site.last_modified
-                    and "If-None-Match" not in self.headers
-                )
-            ):
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+            body = rewrite(page.body, site.rewrites)
+            etag = etag_of(body)
+            if not_modified(self.headers, etag, site.last_modified):
+                self._send(304, b"", {"ETag": etag})
                 return
-            self.send_response(response.status)
-            if response.content_type:
-                self.send_header("Content-Type", response.content_type)
-            if response.status == 200:
-                self.send_header("ETag", etag)
-                self.send_header("Last-Modified", site.last_modified)
-            for key, value in response.headers.items():
+            headers = {"Content-Type": page.content_type, "ETag": etag}
+            self._send(200, body, {**headers, "Last-Modified": site.last_modified})
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
                 self.send_header(key, value)
-            if "Content-Length" not in response.headers:
-                self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
@@ -220,7 +172,7 @@ def demo_sites(
     data = tomllib.loads(manifest.read_text(encoding="utf-8"))
     sites = []
     for outlet in data["outlet"]:
-        routes: dict[str, Route] = {}
+        pages: dict[str, Page] = {}
         for path, filename in outlet["routes"].items():
             file = site_dir / outlet["id"] / filename
             content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
@@ -230,16 +182,17 @@ def demo_sites(
                 or path.endswith("/rss")
             ):
                 content_type = "application/rss+xml; charset=utf-8"
-            routes[path] = Response(file.read_bytes(), content_type)
-        sites.append(Site(outlet["origin"], routes))
+            pages[path] = Page(file.read_bytes(), content_type)
+        sites.append(Site(outlet["origin"], pages))
     return sites
 
 
-def demo_config(server: SiteServer, outlets: list[DemoOutlet]) -> str:
-    """newsmon.toml text for the demo outlets on their loopback ports."""
+def demo_config(urls: dict[str, str], outlets: list[DemoOutlet]) -> str:
+    """newsmon.toml text for the demo outlets; `urls` maps each real origin to where it is
+    served on loopback."""
     lines = ["# Generated by `newsmon demo`: the recorded outlets served on loopback.", ""]
     for o in outlets:
-        site = server.site(o.origin)
+        url = urls[o.origin.rstrip("/")]
         sections = ", ".join(
             f'{{ url = "{s["path"]}", pages = {s.get("pages", 1)} }}' for s in o.sections
         )
@@ -247,7 +200,7 @@ def demo_config(server: SiteServer, outlets: list[DemoOutlet]) -> str:
             "[[outlet]]",
             f'id = "{o.id}"',
             f'name = "{o.name}"',
-            f'homepage = "{site.url}/"',
+            f'homepage = "{url}/"',
             f'language = "{o.language}"',
             f"feeds = {o.feeds!r}".replace("'", '"'),
             f"sitemaps = {o.sitemaps!r}".replace("'", '"'),
@@ -257,3 +210,35 @@ def demo_config(server: SiteServer, outlets: list[DemoOutlet]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+# -- shared with the test servers (tests/support) -------------------------------------------
+def origin_rewrites(origins: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """(real origin, loopback URL) pairs -> byte replacements, covering the other scheme and
+    the www/www-less host too, as pages mix them."""
+    rewrites: list[tuple[bytes, bytes]] = []
+    for real_origin, url in origins:
+        local = url.encode()
+        scheme, _, host = real_origin.partition("://")
+        other = "http" if scheme == "https" else "https"
+        alt = host[4:] if host.startswith("www.") else f"www.{host}"
+        for origin in (real_origin, f"{other}://{host}", f"https://{alt}", f"http://{alt}"):
+            rewrites.append((origin.encode(), local))
+    return rewrites
+
+
+def rewrite(body: bytes, rewrites: list[tuple[bytes, bytes]]) -> bytes:
+    for real, local in rewrites:
+        body = body.replace(real, local)
+    return body
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+
+
+def not_modified(request: Mapping[str, str], etag: str, last_modified: str) -> bool:
+    """A conditional GET that the page has not changed since (If-None-Match wins)."""
+    if "If-None-Match" in request:
+        return request["If-None-Match"] == etag
+    return request.get("If-Modified-Since") == last_modified

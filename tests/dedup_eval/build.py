@@ -6,7 +6,7 @@
 Inputs (committed): `base/` (the nine demo articles as the pipeline extracts them),
 `real/` (article bodies and wire snippets cut from the project seeds), `distinct/` (texts
 written for this set). Everything below is the ground truth; the transformations live in
-`flows.evaluate_dedup` and are seeded per document, so a rebuild is byte-identical and adding a
+`evaluation.dedup.variants` and are seeded per document, so a rebuild is byte-identical and adding a
 document does not change the others. See README.md for what the set contains and why.
 """
 
@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.evaluate_dedup import SAME_TOPIC, Document, make_variant
+from evaluation.dedup.documents import SAME_TOPIC, Document
+from evaluation.dedup.variants import make_variant
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -1,16 +1,14 @@
-"""Loopback sites for integration tests, built from the recorded demo pages."""
+"""Pages and feeds for loopback outlets: recorded demo articles, generated ones, RSS and
+sitemaps, and an outlet that keeps publishing."""
 
 from __future__ import annotations
 
-import json
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-from flows.demo.server import DEMO_DIR, Response, Site, load_manifest
+from flows.demo.server import DEMO_DIR, load_manifest
+from tests.support.server import Response, Site
 
 MANIFEST = load_manifest()
 
@@ -44,70 +42,6 @@ def sitemap(origin: str, paths: list[str]) -> bytes:
     ).encode()
 
 
-def config_text(*outlets: str, settings: str = "") -> str:
-    base = "[settings]\nretries = 1\nbackoff_base_s = 0.05\nread_timeout_s = 2\nconnect_timeout_s = 2\nworkers = 2\n"
-    return base + settings + "\n" + "\n".join(outlets)
-
-
-def outlet_toml(outlet_id: str, site: Site | str, **kw: object) -> str:
-    homepage = site if isinstance(site, str) else site.url + "/"
-    lines = [
-        "[[outlet]]",
-        f'id = "{outlet_id}"',
-        f'name = "{outlet_id.title()}"',
-        f'homepage = "{homepage}"',
-        'language = "en"',
-        "min_delay_s = 0",
-    ]
-    for key, value in kw.items():
-        if isinstance(value, str):
-            lines.append(f"{key} = '{value}'")
-        elif isinstance(value, list):
-            lines.append(f"{key} = [" + ", ".join(f'"{v}"' for v in value) + "]")
-        else:
-            lines.append(f"{key} = {value}")
-    return "\n".join(lines) + "\n"
-
-
-def write_config(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-class Receiver:
-    """A JSON webhook endpoint on loopback that can go down and come back on the same port."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-        self.port = 0
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        messages = self.messages
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                messages.append(json.loads(body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-
-# -- an outlet that keeps publishing ---------------------------------------------------------
 WORDS = [
     "baku",
     "moscow",
@@ -206,17 +140,3 @@ class GrowingOutlet:
             delay_s=self.delay_s,
         )
         self.site.routes["/robots.txt"] = Response(b"User-agent: *\nAllow: /\n", "text/plain")
-
-
-__all__ = [
-    "GrowingOutlet",
-    "Receiver",
-    "Response",
-    "Site",
-    "config_text",
-    "demo_page",
-    "outlet_toml",
-    "rss",
-    "sitemap",
-    "write_config",
-]

@@ -1,0 +1,37 @@
+"""Config files for tests, written the way a user writes newsmon.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.server import Site
+
+
+def config_text(*outlets: str, settings: str = "") -> str:
+    base = "[settings]\nretries = 1\nbackoff_base_s = 0.05\nread_timeout_s = 2\nconnect_timeout_s = 2\nworkers = 2\n"
+    return base + settings + "\n" + "\n".join(outlets)
+
+
+def outlet_toml(outlet_id: str, site: Site | str, **kw: object) -> str:
+    homepage = site if isinstance(site, str) else site.url + "/"
+    lines = [
+        "[[outlet]]",
+        f'id = "{outlet_id}"',
+        f'name = "{outlet_id.title()}"',
+        f'homepage = "{homepage}"',
+        'language = "en"',
+        "min_delay_s = 0",
+    ]
+    for key, value in kw.items():
+        if isinstance(value, str):
+            lines.append(f"{key} = '{value}'")
+        elif isinstance(value, list):
+            lines.append(f"{key} = [" + ", ".join(f'"{v}"' for v in value) + "]")
+        else:
+            lines.append(f"{key} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
