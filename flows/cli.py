@@ -375,8 +375,6 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-
-
 def _settings_toml(config: Config) -> str:
     """The user's client settings for the demo run; the demo's outlets and db are its own."""
     import dataclasses
