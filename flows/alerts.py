@@ -18,7 +18,7 @@ from feedgen.feed import FeedGenerator
 
 from extractors.records import Delivery, Outcome
 from flows.config import Config
-from flows.notify import ChannelError, Notifier, digest, message
+from flows.notify import Channels, Notifier, digest, message
 from storage.db import Store, StoreError
 
 log = logging.getLogger("newsmon.alerts")
@@ -32,21 +32,15 @@ class AlertSummary:
     errors: list[str] = field(default_factory=list)
 
 
-def notifiers(config: Config, summary: AlertSummary) -> list[Notifier]:
-    out = []
-    for url in config.alerts.channels:
-        try:
-            out.append(Notifier.from_url(url))
-        except ChannelError as exc:
-            summary.errors.append(str(exc))
-    return out
-
-
 def run_alerts(config: Config, store: Store, now: datetime | None = None) -> AlertSummary:
     summary = AlertSummary()
     rules = [r for r in config.rules if r.alert]
     names = {r.id: r.name for r in config.rules}
-    channels = notifiers(config, summary)
+    pool = Channels(config.alerts.channels)
+    # Each rule's alerts go to its own channels (by tag or URL), else to the untagged ones.
+    per_rule = {r.id: pool.resolve(r.channels) for r in rules}
+    summary.errors += pool.errors
+    channels = list({n.channel.key: n for ns in per_rule.values() for n in ns}.values())
     now = now or datetime.now(UTC)
     ready = channels
     if config.alerts.digest_minutes > 0:
@@ -56,7 +50,7 @@ def run_alerts(config: Config, store: Store, now: datetime | None = None) -> Ale
         created, due = store.prepare_alerts(
             [r.id for r in rules],
             timedelta(hours=config.alerts.window_hours),
-            [n.channel for n in channels],
+            {rule: [n.channel for n in ns] for rule, ns in per_rule.items()},
             claim=[n.channel for n in ready],
         )
     except StoreError as exc:

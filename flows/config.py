@@ -31,8 +31,19 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class ChannelSpec:
+    """An Apprise URL (secrets inside: never logged) and its Apprise tags. Untagged channels
+    are the default for rules that name none; tagged ones serve the rules (and the health news)
+    that name one of their tags."""
+
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AlertSettings:
-    channels: tuple[str, ...] = ()  # Apprise URLs; secrets inside: never logged
+    channels: tuple[ChannelSpec, ...] = ()
+    health_channels: tuple[str, ...] = ()  # tags or URLs for health news; () = the default
     window_hours: float = 48.0  # only items published this recently alert
     atom: Path | None = None  # Atom feed of alerts written after each pass
     digest_minutes: float = 0.0  # > 0: one message per channel per period instead of one per alert
@@ -111,6 +122,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     if len({r.id for r in rules}) != len(rules):
         raise ConfigError(f"{path}: two rules share an id")
     alerts = _alerts(raw.get("alerts", {}), path)
+    _check_targets(alerts, rules, path)
     schedule = _schedule(raw.get("schedule", {}), outlets_raw, path)
     return Config(
         path=path, settings=settings, outlets=tuple(outlets), rules=rules, alerts=alerts,
@@ -173,6 +185,7 @@ _RULE_KEYS = {
 }  # fmt: skip
 _ALERT_KEYS = {
     "channels": list, "window_hours": (int, float), "atom": str, "digest_minutes": (int, float),
+    "health_channels": list,
     "max_attempts": int, "retry_base_s": (int, float),
 }  # fmt: skip
 
@@ -244,19 +257,47 @@ def _alerts(table: Any, path: Path) -> AlertSettings:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     _check_types(table, _ALERT_KEYS, where)
-    channels = list(table.get("channels", []))
-    if not all(isinstance(c, str) and "://" in c for c in channels):
-        raise ConfigError(f"{where}: 'channels' must be a list of Apprise URLs (scheme://...)")
+    specs = [_channel(c, where) for c in table.get("channels", [])]
     env = os.environ.get("NEWSMON_NOTIFY", "")
-    channels += [c for c in re.split(r"[\s,]+", env) if c]
+    specs += [ChannelSpec(c) for c in re.split(r"[\s,]+", env) if c]
+    health = table.get("health_channels", [])
+    if not all(isinstance(c, str) and c.strip() for c in health):
+        raise ConfigError(f"{where}: 'health_channels' must be a list of Apprise URLs or tags")
     return AlertSettings(
-        channels=tuple(dict.fromkeys(channels)),
+        channels=tuple(dict.fromkeys(specs)),
+        health_channels=tuple(c.strip() for c in health),
         window_hours=float(table.get("window_hours", 48.0)),
         atom=Path(table["atom"]) if table.get("atom") else None,
         digest_minutes=float(table.get("digest_minutes", 0.0)),
         max_attempts=table.get("max_attempts", 0),
         retry_base_s=float(table.get("retry_base_s", 30.0)),
     )
+
+
+def _channel(item: Any, where: str) -> ChannelSpec:
+    if isinstance(item, dict):
+        _check_types(item, {"url": str, "tags": list}, f"{where}: a channel")
+        url, tags = item.get("url", ""), item.get("tags", [])
+        if not all(isinstance(t, str) and re.fullmatch(r"[\w-]+", t) for t in tags):
+            raise ConfigError(f"{where}: a channel's 'tags' must be a list of words")
+    else:
+        url, tags = item, []
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(
+            f"{where}: 'channels' must list Apprise URLs (scheme://...) or tables "
+            '{ url = "scheme://...", tags = ["..."] }'
+        )
+    return ChannelSpec(url, tuple(t.strip() for t in tags))
+
+
+def _check_targets(alerts: AlertSettings, rules: tuple[Rule, ...], path: Path) -> None:
+    """Every tag that a rule or the health news names belongs to some channel."""
+    known = {t for c in alerts.channels for t in c.tags}
+    named = [(f"rule {r.id}", t) for r in rules for t in r.channels]
+    named += [("[alerts] health_channels", t) for t in alerts.health_channels]
+    for who, target in named:
+        if "://" not in target and target not in known:
+            raise ConfigError(f"{path}: {who} names channel tag '{target}', which no channel has")
 
 
 def _check_types(table: dict[str, Any], allowed: dict[str, Any], where: str) -> None:

@@ -27,7 +27,7 @@ from extractors.records import (
     RunStatus,
 )
 from flows.config import Config
-from flows.notify import ChannelError, Notifier
+from flows.notify import Channels
 from storage.db import Store, StoreError
 
 WINDOW = timedelta(days=30)
@@ -178,12 +178,9 @@ def check_health(config: Config, store: Store) -> HealthCheck:
     (a recovery included) through the alert channels. Never raises for a busy database or a
     failing channel: what could not be sent is retried at the next check."""
     result = HealthCheck()
-    notifiers: list[Notifier] = []
-    for url in config.alerts.channels:
-        try:
-            notifiers.append(Notifier.from_url(url))
-        except ChannelError as exc:
-            result.errors.append(str(exc))
+    channels = Channels(config.alerts.channels)
+    notifiers = channels.resolve(config.alerts.health_channels)
+    result.errors += channels.errors
     try:
         result.table = assess_all(config, store)
         states = [HealthState(h.outlet_id, h.state, h.reason) for h in result.table]

@@ -24,7 +24,7 @@ from extractors.records import Batch, Outlet, OutletReport, PollState, RunStatus
 from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
 from flows.health import HealthCheck, assess_all, check_health, pct, report_text
-from flows.notify import ChannelError, Notifier
+from flows.notify import Channels
 from flows.pipeline import (
     Extractor,
     NoProgress,
@@ -236,13 +236,13 @@ async def health_report(config_path: str, db_path: str | None = None) -> str:
     table = await asyncio.to_thread(assess_all, config, store)
     title, body = report_text(table)
     logger.info(f"{title}\n{body}")
-    for url in config.alerts.channels:
-        try:
-            error = await asyncio.to_thread(Notifier.from_url(url).send, title, body)
-        except ChannelError as exc:
-            error = str(exc)
+    channels = Channels(config.alerts.channels)
+    for notifier in channels.resolve(config.alerts.health_channels):
+        error = await asyncio.to_thread(notifier.send, title, body)
         if error:
             logger.warning(f"health report not delivered: {error}")
+    for error in channels.errors:
+        logger.warning(f"health report not delivered: {error}")
     await acreate_table_artifact(
         key="health-report", description=title,
         table=[

@@ -2,17 +2,24 @@
 
 Channel URLs carry secrets (tokens, passwords). They are used only to send; everything that is
 logged or stored names a channel by a hash of its URL and its masked form.
+
+Routing is Apprise's own: every configured channel is added to one Apprise object with its tags,
+and a rule's (or the health news's) targets are found with `Apprise.find` — untagged channels
+when a rule names none, the channels carrying any named tag otherwise — plus any URL named
+directly.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import apprise
 
 from extractors.records import Alert, Channel
+from flows.config import ChannelSpec
 
 
 class ChannelError(ValueError):
@@ -26,9 +33,9 @@ class Notifier:
     _apprise: apprise.Apprise
 
     @classmethod
-    def from_url(cls, url: str) -> Notifier:
+    def from_url(cls, url: str, tags: Sequence[str] = ()) -> Notifier:
         target = apprise.Apprise()
-        if not target.add(url):
+        if not target.add(url, tag=list(tags) or None):
             masked = url.split("://", 1)[0] + "://…"
             raise ChannelError(f"not a usable Apprise URL: {masked}")
         label = target[0].url(privacy=True).split("?", 1)[0]
@@ -56,6 +63,42 @@ class Notifier:
             if part not in self.channel.label:
                 text = text.replace(part, "****")
         return text
+
+
+class Channels:
+    """The configured channels, and which of them a list of targets (tags or URLs) means."""
+
+    def __init__(self, specs: Sequence[ChannelSpec]) -> None:
+        self.errors: list[str] = []  # channels that could not be set up, one line each
+        self._pool = apprise.Apprise()
+        self._by_server: dict[int, Notifier] = {}
+        for spec in specs:
+            notifier = self._notifier(spec.url, spec.tags)
+            if notifier is not None:
+                server = notifier._apprise[0]  # the plugin, carrying its tags
+                self._pool.add(server)
+                self._by_server[id(server)] = notifier
+
+    def resolve(self, targets: Sequence[str] = ()) -> list[Notifier]:
+        """No targets: the untagged channels. Else the channels with any of the tags named, and
+        the URLs named, once each."""
+        tags = [t for t in targets if "://" not in t]
+        found = []
+        if tags or not targets:
+            found = [self._by_server[id(s)] for s in self._pool.find(tag=tags or None)]
+        for url in (t for t in targets if "://" in t):
+            notifier = self._notifier(url)
+            if notifier is not None:
+                found.append(notifier)
+        return list({n.channel.key: n for n in found}.values())
+
+    def _notifier(self, url: str, tags: Sequence[str] = ()) -> Notifier | None:
+        try:
+            return Notifier.from_url(url, tags)
+        except ChannelError as exc:
+            if str(exc) not in self.errors:
+                self.errors.append(str(exc))
+            return None
 
 
 def message(alert: Alert, rule_name: str, copies: int = 1) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import duckdb
@@ -19,10 +19,11 @@ def create_alerts(
     con: duckdb.DuckDBPyConnection,
     rule_ids: Sequence[str],
     window: timedelta,
-    channels: Sequence[Channel],
+    channels: Mapping[str, Sequence[Channel]],
     now: datetime,
 ) -> list[Alert]:
-    """One alert per (rule, story) for fresh matching articles whose story has none yet.
+    """One alert per (rule, story) for fresh matching articles whose story has none yet, with a
+    delivery on each of its rule's channels (`channels` by rule id).
 
     The earliest matching copy of the story speaks for it; later copies only show up as the
     story's copies, never as a new alert.
@@ -64,7 +65,7 @@ def create_alerts(
             [a.alert_id, a.rule_id, a.story_id, a.article_id, a.created_at, a.title, a.outlet_id,
              a.url, a.published_at, a.score, a.terms],
         )  # fmt: skip
-        for ch in channels:
+        for ch in channels.get(a.rule_id, ()):
             con.execute(
                 """INSERT INTO alert_deliveries VALUES (?, ?, ?, 'pending', 0, ?, NULL, NULL)
                    ON CONFLICT DO NOTHING""",

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -501,11 +501,12 @@ class Store:
         self,
         rule_ids: Sequence[str],
         window: timedelta,
-        channels: Sequence[Channel],
+        channels: Mapping[str, Sequence[Channel]],
         claim: Sequence[Channel] | None = None,
         stale: timedelta = timedelta(minutes=10),
     ) -> tuple[list[Alert], list[Delivery]]:
-        """Create the alerts new matches call for and claim the deliveries due now."""
+        """Create the alerts new matches call for, each with a delivery per channel of its rule
+        (`channels` by rule id), and claim the deliveries due now (on `claim`, default all)."""
         now = datetime.now(UTC)
         with self._connect(read_only=False) as con:
             self._migrate(con)
@@ -514,7 +515,8 @@ class Store:
             try:
                 self._apply_saved_outcomes(con)
                 created = outbox.create_alerts(con, rule_ids, window, channels, now)
-                due = outbox.claim_due(con, channels if claim is None else claim, now, stale)
+                every = list({c.key: c for cs in channels.values() for c in cs}.values())
+                due = outbox.claim_due(con, every if claim is None else claim, now, stale)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
