@@ -15,8 +15,8 @@ from flows.alerts import run_alerts
 from flows.config import ConfigError, load
 from flows.health import check_health
 from storage.db import Store
-from tests.factories import make_article
-from tests.sites import Receiver
+from tests.support.factories import make_article
+from tests.support.server import Receiver
 
 RULES = """
 [[outlet]]
