@@ -13,6 +13,8 @@ A leaf: nothing here imports another newsmon module, so every package may import
 from extractors.records.alerts import Alert, Channel, Delivery, DeliveryState, Outcome
 from extractors.records.articles import (
     Article,
+    ArticleChange,
+    ChangedField,
     Fingerprint,
     TopicScore,
     UrlAlias,
@@ -44,7 +46,7 @@ from extractors.records.web import (
 )
 
 __all__ = [
-    "TRANSIENT", "Alert", "ArchiveRef", "Article", "Batch", "Candidate", "Channel", "Delivery", "DeliveryState",
+    "TRANSIENT", "Alert", "ArchiveRef", "ArticleChange", "ChangedField", "Article", "Batch", "Candidate", "Channel", "Delivery", "DeliveryState",
     "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
     "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",

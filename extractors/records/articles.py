@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from extractors.records.failures import Failure
 from extractors.records.web import Route
@@ -74,3 +75,18 @@ class UrlFailure:
     outlet_id: str
     failure: Failure
     failed_at: datetime
+
+
+class ChangedField(StrEnum):
+    """What a new version of an article changed (`article_versions.changed`)."""
+
+    TITLE = "title"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class ArticleChange:
+    """How a version of an article differs from the one before it."""
+
+    fields: tuple[ChangedField, ...]
+    summary: str  # one line for people
