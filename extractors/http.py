@@ -1,30 +1,49 @@
-"""A polite asynchronous HTTP client: robots.txt, per-host pacing, retries, size caps.
+"""A polite asynchronous HTTP client: robots.txt, per-host pacing, retries, limits, redirects.
 
 One client serves a whole run so that connections are reused and every host's pacing and
 robots.txt are shared by all the outlets on it. Failures never raise: they come back as a
 Page with a typed `failure` (kind and one line), and every request is logged as a FetchRecord.
+
+Redirects are followed here, hop by hop, not by httpx: each hop is a request of its own, to a
+host that must pass the address policy (extractors/netpolicy.py), whose robots.txt must allow
+it, that is paced like any other request to that host, and whose failure marks that host (not
+the outlet's) down. An article's hops must stay on the outlet's site.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import hashlib
 import random
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
-from charset_normalizer import from_bytes
 from protego import Protego
 
-from extractors.records import Failure, FailureKind, FetchPurpose, FetchRecord, Page, Validators
-from extractors.urls import origin
+from extractors.exchange import HTML_TYPES, attempt
+from extractors.netpolicy import (
+    AddressPolicy,
+    AddressRefused,
+    Resolver,
+    guarded_transport,
+    host_of,
+)
+from extractors.records import (
+    Failure,
+    FailureKind,
+    FetchPurpose,
+    FetchRecord,
+    Outlet,
+    Page,
+    Validators,
+)
+from extractors.urls import origin, same_site
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+__all__ = ["FEED_TYPES", "HTML_TYPES", "ClientSettings", "PoliteClient"]
+
 FEED_TYPES = frozenset(
     {
         "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
@@ -32,19 +51,21 @@ FEED_TYPES = frozenset(
         "application/x-gzip", "application/gzip", "application/octet-stream",
     }
 )  # fmt: skip
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A host that fails like this is taken for down for the rest of the run.
 _HOST_DOWN = frozenset({FailureKind.CANNOT_CONNECT, FailureKind.CANNOT_RESOLVE})
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding=["']([\w-]+)""", re.I)
+_LARGE_SOURCES = frozenset({FetchPurpose.FEED, FetchPurpose.SITEMAP})
 
 
 @dataclass(frozen=True)
 class ClientSettings:
     user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
     connect_timeout_s: float = 10.0
-    read_timeout_s: float = 20.0
-    max_bytes: int = 10 * 1024 * 1024
+    read_timeout_s: float = 20.0  # the longest silence between two reads
+    # The longest a whole response may take, however steadily it trickles in: a page (and
+    # robots.txt, probes, listings), and a feed or sitemap (larger, from slower backends).
+    page_deadline_s: float = 60.0
+    source_deadline_s: float = 300.0
+    max_bytes: int = 10 * 1024 * 1024  # per response, after undoing its compression
     max_redirects: int = 5
     retries: int = 3
     backoff_base_s: float = 1.0
@@ -65,6 +86,26 @@ class _Host:
     robots_blocks_all: bool = False
     dead: Failure | None = None  # why the host is unreachable this run
     hold_until: datetime | None = None  # the host asked us (Retry-After) to stay away until
+    refused: AddressRefused | None = None  # what the address policy found (checked once a run)
+    checked: bool = False
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """What a fetch is for: who asked, why, which types it takes, what it has seen before."""
+
+    outlet_id: str
+    kind: FetchPurpose
+    accept: frozenset[str]
+    validators: Validators | None = None
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What an outlet's configuration allows: its site, and the hosts it names."""
+
+    homepage: str
+    hosts: frozenset[str]
 
 
 class PoliteClient:
@@ -72,18 +113,21 @@ class PoliteClient:
         self,
         settings: ClientSettings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings or ClientSettings()
         s = self.settings
+        self._policy = AddressPolicy(resolver, s.connect_timeout_s)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(s.read_timeout_s, connect=s.connect_timeout_s),
-            follow_redirects=True,
-            max_redirects=s.max_redirects,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            transport=transport,
+            follow_redirects=False,
+            limits=limits,
+            transport=transport or guarded_transport(self._policy, limits),
         )
         self._hosts: dict[str, _Host] = {}
+        self._scopes: dict[str, _Scope] = {}
         self.log: list[FetchRecord] = []
 
     async def __aenter__(self) -> PoliteClient:
@@ -94,6 +138,15 @@ class PoliteClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def add_outlet(self, outlet: Outlet) -> None:
+        """Before an outlet's first fetch: its pacing, its site, and the hosts its configuration
+        names, which alone may be private addresses (a local mirror, the demo)."""
+        configured = (outlet.homepage, *outlet.feeds, *outlet.sitemaps)
+        hosts = frozenset(host_of(u) for u in configured + tuple(s.url for s in outlet.sections))
+        self._scopes[outlet.id] = _Scope(outlet.homepage, hosts)
+        self._policy.exempt |= hosts
+        self.set_min_delay(outlet.homepage, outlet.min_delay_s)
 
     def _host(self, url: str) -> _Host:
         key = origin(url)
@@ -124,7 +177,7 @@ class PoliteClient:
 
     async def _load_robots(self, url: str, outlet_id: str, host: _Host) -> None:
         robots_url = origin(url) + "/robots.txt"
-        page = await self._fetch(robots_url, outlet_id, FetchPurpose.ROBOTS, FEED_TYPES, None)
+        page = await self._follow(robots_url, _Ask(outlet_id, FetchPurpose.ROBOTS, FEED_TYPES))
         host.robots_loaded = True
         if page.status is not None and 200 <= page.status < 300 and page.text is not None:
             try:
@@ -156,33 +209,78 @@ class PoliteClient:
         accept: Iterable[str] = HTML_TYPES,
         validators: Validators | None = None,
     ) -> Page:
-        """GET `url` politely. Never raises for network or HTTP trouble."""
-        host = self._host(url)
-        if host.dead is None and not await self.allowed(url, outlet_id):
-            page = _failed(url, Failure(FailureKind.ROBOTS, "blocked by robots.txt"))
-            self._record(outlet_id, kind, page)
-            return page
-        return await self._fetch(url, outlet_id, kind, frozenset(accept), validators)
+        """GET `url` politely, following redirects. Never raises for network or HTTP trouble."""
+        ask = _Ask(outlet_id, kind, frozenset(accept), validators)
+        return await self._follow(url, ask, check_robots=True)
 
-    async def _fetch(
-        self,
-        url: str,
-        outlet_id: str,
-        kind: FetchPurpose,
-        accept: frozenset[str],
-        validators: Validators | None,
-    ) -> Page:
+    async def _follow(self, url: str, ask: _Ask, check_robots: bool = False) -> Page:
+        current = url
+        for hop in range(self.settings.max_redirects + 1):
+            failure = await self._refusal(current, ask, hop)
+            robots = failure is None and check_robots and not self._host(current).dead
+            if robots and not await self.allowed(current, ask.outlet_id):
+                where = f"redirect to {current} " if hop else ""
+                failure = Failure(FailureKind.ROBOTS, f"{where}blocked by robots.txt")
+            if failure is not None:
+                page = _failed(url, failure)
+                page.final_url = current
+                self._record(ask, page, current)
+                return page
+            page, location = await self._fetch(current, ask)
+            page.url = url
+            if location is None:
+                return page
+            current = location
+        page = _failed(url, Failure(FailureKind.TOO_MANY_REDIRECTS, (
+            f"more than {self.settings.max_redirects} redirects (the last to {current})")))  # fmt: skip
+        page.final_url = current
+        return page
+
+    async def _refusal(self, url: str, ask: _Ask, hop: int) -> Failure | None:
+        """Why the address or scope policy forbids this hop, if it does."""
+        where = f"redirect to {url}" if hop else url
+        if urlsplit(url).scheme not in ("http", "https") or not host_of(url):
+            return Failure(FailureKind.REDIRECT_REFUSED, f"{where} refused: not an http(s) URL")
+        scope = self._scopes.get(ask.outlet_id)
+        host = self._host(url)
+        if scope is None or host_of(url) not in scope.hosts:
+            if not host.checked:
+                try:
+                    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+                    await self._policy.check(host_of(url), port)
+                except AddressRefused as exc:
+                    host.refused = exc
+                except (OSError, TimeoutError):
+                    return None  # not resolvable now: the connection attempt will say so
+                host.checked = True
+            if host.refused is not None:
+                return Failure(FailureKind.REDIRECT_REFUSED, f"{where} refused: {host.refused}")
+        if (
+            hop
+            and ask.kind == FetchPurpose.ARTICLE
+            and scope
+            and not same_site(url, scope.homepage)
+        ):
+            message = f"{where} refused: it leaves the outlet's site ({scope.homepage})"
+            return Failure(FailureKind.REDIRECT_REFUSED, message)
+        return None
+
+    async def _fetch(self, url: str, ask: _Ask) -> tuple[Page, str | None]:
+        """One hop, retried as its status asks. The string is where it redirects to."""
         host = self._host(url)
         s = self.settings
-        attempt = 0
+        deadline = s.source_deadline_s if ask.kind in _LARGE_SOURCES else s.page_deadline_s
+        tries = 0
         while True:
             if host.dead is not None:
                 page = _failed(url, host.dead)
-                self._record(outlet_id, kind, page)
-                return page
+                self._record(ask, page)
+                return page, None
             async with host.semaphore:
                 await self._pace(host)
-                page, retry_after = await self._attempt(url, accept, validators)
+                page, retry_after, location = await attempt(
+                    self._client, url, ask.accept, ask.validators, deadline, s.max_bytes
+                )
             if retry_after:
                 until = datetime.now(UTC) + timedelta(seconds=retry_after)
                 host.hold_until = max(host.hold_until or until, until)
@@ -192,15 +290,15 @@ class PoliteClient:
                     f"{page.failure.message}; Retry-After {retry_after:.0f}s exceeds limit",
                 )
                 retry_after = None
-            self._record(outlet_id, kind, page)
-            if retry_after is None or attempt >= s.retries:
+            self._record(ask, page)
+            if retry_after is None or tries >= s.retries:
                 if page.failure is not None and page.failure.kind in _HOST_DOWN:
                     host.dead = page.failure
-                return page
-            delay = s.backoff_base_s * (2**attempt) * (0.5 + random.random())
+                return page, location
+            delay = s.backoff_base_s * (2**tries) * (0.5 + random.random())
             if retry_after > 0:
                 delay = max(delay, retry_after)
-            attempt += 1
+            tries += 1
             await asyncio.sleep(delay)
 
     async def _pace(self, host: _Host) -> None:
@@ -212,108 +310,12 @@ class PoliteClient:
             # counting from the planned start would let the next request follow too soon.
             host.next_start = time.monotonic() + host.min_delay_s
 
-    async def _attempt(
-        self, url: str, accept: frozenset[str], validators: Validators | None
-    ) -> tuple[Page, float | None]:
-        """One request. The float is the retry delay hint (0 = retry with backoff, None = final)."""
-        s = self.settings
-        headers: dict[str, str] = {
-            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-        }
-        if validators is not None:
-            if validators.etag:
-                headers["If-None-Match"] = validators.etag
-            if validators.last_modified:
-                headers["If-Modified-Since"] = validators.last_modified
-        started = time.perf_counter()
-        fetched_at = datetime.now(UTC)
-        page = Page(url=url, final_url=url, status=None, fetched_at=fetched_at, elapsed_s=0.0)
-        try:
-            async with self._client.stream("GET", url, headers=headers) as response:
-                page.status = response.status_code
-                page.final_url = str(response.url)
-                page.content_type = _media_type(response.headers.get("content-type"))
-                page.etag = response.headers.get("etag")
-                page.last_modified = response.headers.get("last-modified")
-                if response.status_code == 304:
-                    page.not_modified = True
-                    return _done(page, started), None
-                if response.status_code in RETRY_STATUSES:
-                    _fail(page, FailureKind.HTTP_STATUS, f"HTTP {response.status_code}")
-                    return _done(page, started), _retry_after(response.headers) or 0.0
-                if response.status_code >= 400:
-                    _fail(page, FailureKind.HTTP_STATUS, f"HTTP {response.status_code}")
-                    return _done(page, started), None
-                if page.content_type and page.content_type not in accept:
-                    message = f"unsupported content type {page.content_type}"
-                    _fail(page, FailureKind.UNSUPPORTED_TYPE, message)
-                    return _done(page, started), None
-                declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > s.max_bytes:
-                    message = f"body of {int(declared)} bytes exceeds limit of {s.max_bytes}"
-                    _fail(page, FailureKind.TOO_LARGE, message)
-                    return _done(page, started), None
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > s.max_bytes:
-                        message = f"body exceeds limit of {s.max_bytes} bytes"
-                        _fail(page, FailureKind.TOO_LARGE, message)
-                        return _done(page, started), None
-                    chunks.append(chunk)
-                page.body = b"".join(chunks)
-                charset = response.charset_encoding
-        except httpx.TooManyRedirects:
-            message = f"more than {s.max_redirects} redirects"
-            _fail(page, FailureKind.TOO_MANY_REDIRECTS, message)
-            return _done(page, started), None
-        except httpx.ConnectTimeout:
-            _fail(page, FailureKind.CANNOT_CONNECT, "cannot connect: connection timed out")
-            return _done(page, started), 0.0
-        except httpx.TimeoutException as exc:
-            _fail(page, FailureKind.TIMEOUT, f"timeout ({type(exc).__name__})")
-            return _done(page, started), 0.0
-        except httpx.RemoteProtocolError:
-            message = "connection closed by the server without a complete response"
-            _fail(page, FailureKind.CONNECTION_LOST, message)
-            return _done(page, started), 0.0
-        except httpx.ReadError:
-            _fail(page, FailureKind.CONNECTION_LOST, "connection reset by the server")
-            return _done(page, started), 0.0
-        except httpx.ConnectError as exc:
-            reason = _one_line(exc)
-            kind = FailureKind.CANNOT_CONNECT
-            # The resolver's own words are the only sign httpx passes on (it wraps gaierror).
-            if "name or service not known" in reason.lower() or "name resolution" in reason.lower():
-                host = httpx.URL(url).host
-                kind, reason = (
-                    FailureKind.CANNOT_RESOLVE,
-                    f"cannot resolve {host} (no network, or a wrong address)",
-                )
-            _fail(page, kind, f"cannot connect: {reason}")
-            return _done(page, started), 0.0
-        except (httpx.HTTPError, OSError) as exc:
-            _fail(page, FailureKind.CONNECTION_LOST, f"{type(exc).__name__}: {_one_line(exc)}")
-            return _done(page, started), 0.0
-        page.body_hash = hashlib.sha256(page.body).hexdigest()
-        if validators is not None and validators.body_hash == page.body_hash:
-            page.not_modified = True
-        if not page.content_type and not _sniff_markup(page.body):
-            _fail(page, FailureKind.UNSUPPORTED_TYPE, "unsupported content: not HTML or XML")
-            return _done(page, started), None
-        if page.body[:2] != b"\x1f\x8b":
-            page.text = decode(page.body, charset)
-            if "\x00" in page.text[:4096]:
-                _fail(page, FailureKind.BINARY, "binary content")
-        return _done(page, started), None
-
-    def _record(self, outlet_id: str, kind: str, page: Page) -> None:
+    def _record(self, ask: _Ask, page: Page, url: str | None = None) -> None:
         self.log.append(
             FetchRecord(
-                outlet_id=outlet_id,
-                kind=kind,
-                url=page.url,
+                outlet_id=ask.outlet_id,
+                kind=ask.kind,
+                url=url or page.url,
                 final_url=page.final_url,
                 status=page.status,
                 bytes=len(page.body),
@@ -330,70 +332,8 @@ class PoliteClient:
         return mine
 
 
-def decode(body: bytes, declared: str | None) -> str:
-    """Decode by the declared charset, then an in-document declaration, then detection."""
-    for candidate in (declared, _declared_in_document(body)):
-        if candidate:
-            try:
-                return body.decode(candidate)
-            except (LookupError, UnicodeDecodeError):
-                continue
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        best = from_bytes(body[:200_000]).best()
-        return str(best) if best is not None else body.decode("utf-8", errors="replace")
-
-
-def _declared_in_document(body: bytes) -> str | None:
-    head = body[:4096]
-    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
-    return match.group(1).decode("ascii", "ignore") if match else None
-
-
-def _sniff_markup(body: bytes) -> bool:
-    head = body[:1024].lstrip().lower()
-    return head.startswith((b"<", b"\xef\xbb\xbf<", b"{", b"\x1f\x8b", b"user-agent", b"#"))
-
-
-def _media_type(header: str | None) -> str | None:
-    if not header:
-        return None
-    return header.split(";", 1)[0].strip().lower() or None
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return " ".join(text.split())[:200]
-
-
 def _failed(url: str, failure: Failure) -> Page:
     return Page(
         url=url, final_url=url, status=None, fetched_at=datetime.now(UTC), elapsed_s=0.0,
         failure=failure,
     )  # fmt: skip
-
-
-def _fail(page: Page, kind: FailureKind, message: str) -> None:
-    page.failure = Failure(kind, message)
-
-
-def _done(page: Page, started: float) -> Page:
-    page.elapsed_s = time.perf_counter() - started
-    return page

@@ -65,7 +65,8 @@ _SETTINGS_KEYS = {
     "db": str, "workers": int, "user_agent": str, "connect_timeout_s": (int, float),
     "read_timeout_s": (int, float), "max_bytes": int, "max_redirects": int, "retries": int,
     "backoff_base_s": (int, float), "connections_per_host": int, "respect_robots": bool,
-    "max_retry_after_s": (int, float),
+    "max_retry_after_s": (int, float), "page_deadline_s": (int, float),
+    "source_deadline_s": (int, float),
 }  # fmt: skip
 _OUTLET_KEYS = {
     "id": str, "name": str, "homepage": str, "language": str, "feeds": list, "sitemaps": list,

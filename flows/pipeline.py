@@ -178,7 +178,7 @@ class RunContext:
 async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report = OutletReport(ctx.run_id, outlet.id, outlet.name, started_at=datetime.now(UTC))
     ctx.progress.outlet_started(outlet)
-    ctx.client.set_min_delay(outlet.homepage, outlet.min_delay_s)
+    ctx.client.add_outlet(outlet)  # its pacing, and the hosts its configuration names
     remembered = await asyncio.to_thread(ctx.store.sources, outlet.id)
     found = await discover(outlet, ctx.client, remembered)
     report.discovered = len(found.candidates)
