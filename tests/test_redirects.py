@@ -1,7 +1,7 @@
 """Redirect policy against servers on public, private, loopback and metadata addresses.
 
-All of it runs in a loopback-only network namespace (tests/netns.py): the scenarios are in
-tests/netns_redirects.py, run once per module; the tests here read what they saw.
+All of it runs in a loopback-only network namespace (tests/support/netns.py): the scenarios are in
+tests/support/netns_redirects.py, run once per module; the tests here read what they saw.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests import netns
+from tests.support import netns
 
 pytestmark = pytest.mark.slow  # a subprocess in a namespace
 
 
 @pytest.fixture(scope="module")
 def seen() -> dict[str, Any]:
-    return netns.run("tests.netns_redirects")
+    return netns.run("tests.support.netns_redirects")
 
 
 def scenario(seen: dict[str, Any], name: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 # Stand-ins inside the namespace: public-looking hosts (11.0.0.0/8 is global unicast, and in
 # the namespace it is only `lo`), a private host and the cloud metadata address.
 PUBLIC_A, PUBLIC_B, PUBLIC_C = "11.0.0.1", "11.0.0.2", "11.0.0.3"

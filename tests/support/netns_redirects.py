@@ -1,4 +1,4 @@
-"""Redirect scenarios run inside a loopback-only network namespace (see tests/netns.py and
+"""Redirect scenarios run inside a loopback-only network namespace (see tests/support/netns.py and
 tests/test_redirects.py, which asserts on what this prints: one JSON object)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from extractors.http import FEED_TYPES, ClientSettings, PoliteClient
 from extractors.records import FetchPurpose, Outlet, Page
-from tests.hostile import HostileServer, page, redirect, robots_txt, unused_port
-from tests.netns import METADATA, PRIVATE, PUBLIC_A, PUBLIC_B, PUBLIC_C, inside
+from tests.support.hostile import HostileServer, page, redirect, robots_txt, unused_port
+from tests.support.netns import METADATA, PRIVATE, PUBLIC_A, PUBLIC_B, PUBLIC_C, inside
 
 SETTINGS = ClientSettings(connect_timeout_s=2, read_timeout_s=2, retries=0, backoff_base_s=0.01)
 ARTICLE, FEED = FetchPurpose.ARTICLE, FetchPurpose.FEED

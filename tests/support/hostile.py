@@ -1,7 +1,7 @@
 """Misbehaving HTTP servers for the hostile-site tests: each route writes its answer byte by byte
 as it likes (trickling, lying about lengths, nesting compression, redirecting anywhere).
 
-A server binds any local address, so inside a network namespace (tests/netns.py) it can stand
+A server binds any local address, so inside a network namespace (tests/support/netns.py) it can stand
 for a public host (11.0.0.1), a private one (10.0.0.5) or the metadata service (169.254.169.254).
 """
 
@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 HTML = b"<html><head><title>Story</title></head><body><p>Text of the story.</p></body></html>"
 
 
