@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup eval-rules clean check-compose
+.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup eval-rules eval-crosslang clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ eval-dedup: $(STAMP)
 ## Topic rules: precision and recall per language on tests/topics_eval (+ ../shared/corpora)
 eval-rules: $(STAMP)
 	$(BIN)/python -m evaluation.rules
+
+## One event across languages: precision and recall of the join on tests/crosslang_eval
+eval-crosslang: $(STAMP)
+	$(BIN)/python -m evaluation.crosslang
 
 ## End-to-end throughput vs the extraction limit and a naive loop (not part of make test)
 bench: $(STAMP)

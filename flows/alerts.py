@@ -18,6 +18,7 @@ from feedgen.feed import FeedGenerator
 
 from extractors.records import Delivery, Outcome
 from flows.config import Config
+from flows.languages import join_languages
 from flows.notify import Channels, Notifier, digest, message
 from storage.db import Store, StoreError
 
@@ -27,6 +28,7 @@ log = logging.getLogger("newsmon.alerts")
 @dataclass
 class AlertSummary:
     created: int = 0
+    joined: int = 0  # stories merged into another language's report of the same event
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -47,6 +49,8 @@ def run_alerts(config: Config, store: Store, now: datetime | None = None) -> Ale
         period = timedelta(minutes=config.alerts.digest_minutes)
         ready = [n for n in channels if _digest_due(store, n, now, period)]
     try:
+        # Before alerts are made, so that reports of one event in two languages get one.
+        summary.joined = len(join_languages(store, now))
         created, due = store.prepare_alerts(
             [r.id for r in rules],
             timedelta(hours=config.alerts.window_hours),
@@ -61,17 +65,20 @@ def run_alerts(config: Config, store: Store, now: datetime | None = None) -> Ale
     for delivery in due:
         by_channel[delivery.channel].append(delivery)
     outcomes: list[Outcome] = []
+    languages = _languages(store, [d.alert.story_id for d in due])
     for notifier in ready:
         deliveries = by_channel.get(notifier.channel.key, [])
         if not deliveries:
             continue
         if config.alerts.digest_minutes > 0:
-            title, body = digest([d.alert for d in deliveries], names)
+            title, body = digest([d.alert for d in deliveries], names, languages)
             error = notifier.send(title, body)
             outcomes += [_outcome(d, error) for d in deliveries]
         else:
             for d in deliveries:
-                title, body = message(d.alert, names.get(d.alert.rule_id, d.alert.rule_id))
+                name = names.get(d.alert.rule_id, d.alert.rule_id)
+                langs = languages.get(d.alert.story_id, ())
+                title, body = message(d.alert, name, languages=langs)
                 outcomes.append(_outcome(d, notifier.send(title, body)))
     for o in outcomes:
         if o.ok:
@@ -87,6 +94,14 @@ def run_alerts(config: Config, store: Store, now: datetime | None = None) -> Ale
     if config.alerts.atom:
         write_atom(store, config.alerts.atom)
     return summary
+
+
+def _languages(store: Store, story_ids: list[str]) -> dict[str, list[str]]:
+    """The languages of each story's copies; none when the store is busy (a detail)."""
+    try:
+        return store.story_languages(story_ids)
+    except StoreError:
+        return {}
 
 
 def _digest_due(store: Store, notifier: Notifier, now: datetime, period: timedelta) -> bool:
@@ -112,6 +127,7 @@ def write_atom(store: Store, path: Path, limit: int = 200) -> int:
     feed.link(href="urn:newsmon:alerts", rel="self")
     feed.updated(datetime.now(UTC))
     alerts = store.recent_alerts(limit)
+    languages = _languages(store, [alert.story_id for alert, _, _ in alerts])
     for alert, copies, _states in reversed(alerts):
         entry = feed.add_entry()
         entry.id(f"urn:newsmon:alert:{alert.alert_id}")
@@ -123,7 +139,7 @@ def write_atom(store: Store, path: Path, limit: int = 200) -> int:
             entry.published(alert.published_at)
         entry.author({"name": alert.outlet_id or "unknown"})
         entry.category(term=alert.rule_id)
-        _, body = message(alert, alert.rule_id, copies)
+        _, body = message(alert, alert.rule_id, copies, languages.get(alert.story_id, ()))
         entry.summary(body)
     path.parent.mkdir(parents=True, exist_ok=True)
     feed.atom_file(str(path), pretty=True)

@@ -271,6 +271,7 @@ def alerts(
     store = Store(_db(db, _config(config, required=False)))
     try:
         recent = store.recent_alerts(limit)
+        languages = store.story_languages([alert.story_id for alert, _, _ in recent])
         if atom is not None:
             count = write_atom(store, atom)
             say(f"wrote {count} alert(s) to {atom}")
@@ -285,7 +286,11 @@ def alerts(
             highlight=False,
         )
         say(f"  {alert.url}")
-        say(f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}")
+        langs = languages.get(alert.story_id, [])
+        in_langs = f" ({', '.join(langs)})" if len(langs) > 1 else ""
+        say(
+            f"  rule {alert.rule_id}, score {alert.score:g}; copies of the story: {copies}{in_langs}"
+        )
         say(f"  why: {'; '.join(alert.terms[:6])}")
         for label, state, attempts, error in states:
             note = f" — {error}" if error else ""

@@ -101,7 +101,9 @@ class Channels:
             return None
 
 
-def message(alert: Alert, rule_name: str, copies: int = 1) -> tuple[str, str]:
+def message(
+    alert: Alert, rule_name: str, copies: int = 1, languages: Sequence[str] = ()
+) -> tuple[str, str]:
     published = (
         alert.published_at.strftime("%Y-%m-%d %H:%M UTC") if alert.published_at else "date unknown"
     )
@@ -115,14 +117,18 @@ def message(alert: Alert, rule_name: str, copies: int = 1) -> tuple[str, str]:
             "Why: " + "; ".join(alert.terms[:8]),
         ]
         + ([f"Copies so far: {copies}"] if copies > 1 else [])
+        + ([f"Reported in: {', '.join(languages)}"] if len(languages) > 1 else [])
     )
     return title, body
 
 
-def digest(alerts: list[Alert], rule_names: dict[str, str]) -> tuple[str, str]:
+def digest(
+    alerts: list[Alert], rule_names: dict[str, str], languages: dict[str, list[str]] | None = None
+) -> tuple[str, str]:
     title = f"newsmon: {len(alerts)} new alert(s)"
     parts = []
     for alert in alerts:
-        _, body = message(alert, rule_names.get(alert.rule_id, alert.rule_id))
+        langs = (languages or {}).get(alert.story_id, ())
+        _, body = message(alert, rule_names.get(alert.rule_id, alert.rule_id), languages=langs)
         parts.append(body)
     return title, "\n\n".join(parts)

@@ -52,7 +52,7 @@ from extractors.records import (
 )
 from extractors.urls import url_key
 from storage import alerts as outbox
-from storage import health, topics
+from storage import health, stories, topics
 from storage.schema import MIGRATIONS
 from storage.spool import Spool
 from storage.stories import Placement, StoryAssigner
@@ -555,6 +555,45 @@ class Store:
     def last_sent(self, channel: str) -> datetime | None:
         with self._connect(read_only=True) as con:
             return outbox.last_sent(con, channel)
+
+    def recent_reports(
+        self, since: datetime, limit: int = 5000, matched_only: bool = False
+    ) -> list[tuple[str, str, str | None, str | None, str, datetime]]:
+        """Articles fetched since `since`, newest first (for joining stories across languages)."""
+        with self._connect(read_only=True) as con:
+            if not _has_table(con, "article_topics"):
+                return []
+            return stories.recent_reports(con, since, limit, matched_only)
+
+    def merge_stories(self, merges: Sequence[tuple[str, str]]) -> None:
+        """(old story, new story) pairs: the old story's copies join the new one."""
+        if not merges:
+            return
+        with self._connect(read_only=False, wait_s=60) as con:
+            self._migrate(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for old, new in merges:
+                    stories.merge_story(con, old, new)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def story_languages(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The languages each story's copies are in (most copies first)."""
+        reader = self._read()
+        if reader is None or not story_ids:
+            return {}
+        with reader as con:
+            rows = con.execute(
+                """SELECT story_id, list(language ORDER BY n DESC, language) FROM (
+                       SELECT story_id, coalesce(language, '?') AS language, count(*) AS n
+                       FROM articles WHERE story_id IN (SELECT unnest(?::VARCHAR[]))
+                       GROUP BY ALL) GROUP BY story_id""",
+                [list(story_ids)],
+            ).fetchall()
+        return {story: list(langs) for story, langs in rows}
 
     def recent_alerts(self, limit: int = 20) -> list:
         reader = self._read()

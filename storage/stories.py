@@ -7,6 +7,7 @@ decisions (thresholds) come from extractors.fingerprint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 import numpy as np
@@ -84,17 +85,7 @@ class StoryAssigner:
                 and known.article_id != article.id
                 and snippet_joins(known.lead_count, n)
             ):
-                self.con.execute(
-                    "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE story_id = ?",
-                    [story_id, story_id, orphan],
-                )
-                self.con.execute(
-                    "UPDATE article_fingerprints SET story_id = ? WHERE story_id = ?",
-                    [story_id, orphan],
-                )
-                self.con.execute(
-                    "INSERT OR REPLACE INTO story_merges VALUES (?, ?)", [orphan, story_id]
-                )
+                merge_story(self.con, orphan, story_id)
                 self.index.redirect(orphan, story_id)
 
     def keep(self, article: Article, story_id: str) -> None:
@@ -199,3 +190,33 @@ class StoryAssigner:
         finally:
             self.con.unregister("incoming_fingerprints")
         self._pending.clear()
+
+
+def merge_story(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+    """Every copy of story `old` becomes a copy of story `new` (a snippet's story found to be
+    another's, or reports of one event in two languages). Recorded in `story_merges`, which also
+    tells a cached story index that it is stale."""
+    con.execute(
+        "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE story_id = ?", [new, new, old]
+    )
+    con.execute("UPDATE article_fingerprints SET story_id = ? WHERE story_id = ?", [new, old])
+    con.execute("INSERT OR REPLACE INTO story_merges VALUES (?, ?)", [old, new])
+
+
+def recent_reports(
+    con: duckdb.DuckDBPyConnection, since: datetime, limit: int, matched_only: bool
+) -> list[tuple[str, str, str | None, str | None, str, datetime]]:
+    """(article id, story id, language, title, text, time) of articles fetched since `since`,
+    newest first; `matched_only`: those that matched some rule."""
+    matched = (
+        "AND EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id AND t.matched)"
+        if matched_only
+        else ""
+    )
+    return con.execute(
+        f"""SELECT a.id, coalesce(a.story_id, a.id), a.language, a.title, a.text,
+                   coalesce(a.published_at, a.fetched_at)
+            FROM articles a WHERE a.fetched_at >= ? {matched}
+            ORDER BY a.fetched_at DESC LIMIT ?""",
+        [since, limit],
+    ).fetchall()
