@@ -242,6 +242,11 @@ class Archive:
         try:
             with open(path, "rb") as f:
                 f.seek(ref.offset)
+                # A ref into the middle of a record can still parse: warcio falls back to the
+                # old ARC format, whose header is any line with enough spaces.
+                if not f.read(5).startswith((b"\x1f\x8b", b"WARC/")):
+                    raise ArchiveError(f"{ref.file}@{ref.offset}: no record starts there")
+                f.seek(ref.offset)
                 for record in ArchiveIterator(f):
                     if record.rec_type != "response":
                         raise ArchiveError(f"{ref.file}@{ref.offset}: a {record.rec_type} record")
