@@ -212,6 +212,11 @@ def test_hostile_refs_and_files_fail_with_one_line(tmp_path: Path) -> None:
     for delta in range(1, 64):  # every offset inside the record's gzip header and data
         with pytest.raises(ArchiveError):
             archive.read(ArchiveRef(ref.file, ref.offset + delta))
+    # What a ref into the middle of a record may meet: a line warcio takes for an ARC header.
+    arc_like = tmp_path / "arc-like.warc"
+    arc_like.write_bytes(b"http://e.org/x 10.0.0.1 20260101000000 text/html 9\n<p>x</p>\n\n")
+    with pytest.raises(ArchiveError, match="no record starts there"):
+        archive.read(ArchiveRef(arc_like.name, 0))
     with pytest.raises(ArchiveError, match="a request record|a warcinfo record"):
         archive.read(ArchiveRef(ref.file, 0))
     junk = tmp_path / "junk.warc.gz"
