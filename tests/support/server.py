@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import socket
 import struct
 import threading
@@ -58,8 +59,13 @@ class Site(demo.Site):
 SiteServer = demo.SiteServer
 
 
-def free_port_block(count: int, first: int = 18700) -> int:
-    """The first of `count` consecutive free loopback ports (a demo takes three in a row)."""
+def free_port_block(count: int, first: int | None = None) -> int:
+    """The first of `count` consecutive free loopback ports (a demo takes three in a row).
+
+    The search starts at a random block: two test processes that both start at the same port
+    would both find it free and then collide when the second one binds."""
+    if first is None:
+        first = random.randrange(20000, 30000, 10)
     for base in range(first, first + 1000, 10):
         sockets: list[socket.socket] = []
         try:
