@@ -18,9 +18,10 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import iuliia
+
+from extractors.records.topics import EventKey, EventMatch
 
 # Chosen on half of tests/crosslang_eval (`make eval-crosslang`), precision first: a wrong join
 # hides an alert. Reports of two events on one beat share their officials and agencies
@@ -45,20 +46,6 @@ _AZ = str.maketrans(
 _SOUNDS = [("dzh", "j"), ("shch", "s"), ("sh", "s"), ("zh", "j"), ("kh", "h"), ("ch", "c"),
            ("ts", "c"), ("x", "h"), ("q", "g"), ("w", "v"), ("ck", "k")]  # fmt: skip
 _VOWELS = re.compile(r"[aeiouy]")
-
-
-@dataclass(frozen=True)
-class EventKey:
-    language: str
-    names: frozenset[str]  # consonant skeletons of capitalised words
-    numbers: frozenset[str]  # figures of two or more digits
-
-
-@dataclass(frozen=True)
-class EventMatch:
-    same: bool
-    score: float
-    shared: tuple[str, ...]  # the features both keys carry, rarest first
 
 
 @functools.lru_cache(maxsize=200_000)  # names recur from article to article

@@ -8,6 +8,7 @@ A leaf: nothing here imports another newsmon module, so every package may import
 - `health`: the history and verdicts of source health.
 - `alerts`: the alert outbox.
 - `store`: batches in, write results and query rows out.
+- `topics`: why a rule matched or not (`Verdict`), and what survives translation (`EventKey`).
 """
 
 from extractors.records.alerts import Alert, Channel, Delivery, DeliveryState, Outcome
@@ -30,6 +31,15 @@ from extractors.records.health import (
 )
 from extractors.records.runs import LastRun, OutletReport, PollState, RunStatus
 from extractors.records.store import Batch, QueryResult, WriteResult
+from extractors.records.topics import (
+    Condition,
+    ConditionKind,
+    EventKey,
+    EventMatch,
+    GroupCount,
+    TermHit,
+    Verdict,
+)
 from extractors.records.web import (
     ArchiveRef,
     Candidate,
@@ -51,5 +61,6 @@ __all__ = [
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
     "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",
     "Section", "SourceKind", "SourceOrigin", "SourceState", "TopicScore", "UrlAlias",
-    "UrlFailure", "Validators", "WriteResult",
+    "UrlFailure", "Validators", "WriteResult", "Condition", "ConditionKind", "EventKey",
+    "EventMatch", "GroupCount", "TermHit", "Verdict",
 ]  # fmt: skip

@@ -3,19 +3,14 @@
 
 - `language`: terms, exclusions, expressions and the `Rule` (what a rule is).
 - `scoring`: a text against a rule (`score` for storage, `explain` for people).
-- `verdict`: the explanation as a typed record, and its plain-text form (`describe`).
+- `verdict`: the explanation's plain-text form (`describe`); the record is
+  `extractors.records.Verdict`.
 """
 
+from extractors.records.topics import Condition, ConditionKind, GroupCount, TermHit, Verdict
 from extractors.topics.language import Rule, RuleError, Term, fold, tokens
 from extractors.topics.scoring import TopicMatch, explain, score
-from extractors.topics.verdict import (
-    Condition,
-    ConditionKind,
-    GroupCount,
-    TermHit,
-    Verdict,
-    describe,
-)
+from extractors.topics.verdict import describe
 
 __all__ = [
     "Condition", "ConditionKind", "GroupCount", "Rule", "RuleError", "Term", "TermHit",

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import sentencex
 
+from extractors.records.topics import Condition, ConditionKind, GroupCount, TermHit, Verdict
 from extractors.topics.language import And, Group, More, Near, Node, Not, Or, Rule, Scope, Term
 from extractors.topics.language import tokens as fold_tokens
-from extractors.topics.verdict import Condition, ConditionKind, GroupCount, TermHit, Verdict
 
 _WORD = re.compile(r"\w+")
 TITLE = -1  # the title is a place of its own: one sentence, and one spot for NEAR
