@@ -8,7 +8,6 @@ from __future__ import annotations
 import email.utils
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin
@@ -17,6 +16,7 @@ import feedparser
 import lxml.etree
 import lxml.html
 
+from extractors.decoding import BadEncoding, TooLarge, gunzip
 from extractors.urls import canonicalize
 
 FEED_LINK_TYPES = {
@@ -39,7 +39,10 @@ USUAL_SITEMAP_PATHS = (
     "/news-sitemap.xml",
     "/sitemap-news.xml",
 )
-MAX_SITEMAP_BYTES = 100 * 1024 * 1024  # decompressed; a protocol-valid sitemap is at most 50 MB
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # decompressed: the protocol's own limit for one sitemap
+# Links read from one listing page. Real listings hold hundreds; a page with 200,000 would cost
+# seconds of canonicalisation for links that are mostly not articles.
+MAX_LISTING_LINKS = 5000
 _NEXT_TEXT = re.compile(
     r"^\s*(next|next page|older|older posts|›|»|→|далее|следующая|növbəti|sonrakı)\b", re.I
 )  # noqa: E501
@@ -93,6 +96,18 @@ def parse_feed(body: bytes | str, base_url: str) -> list[Entry]:
             Entry(url, _clean(item.get("title")), date, author=_clean(item.get("author")))
         )
     return entries
+
+
+_FEED_ROOTS = ((b"<rss", "RSS feed"), (b"<rdf:rdf", "RSS 1.0 (RDF) feed"), (b"<feed", "Atom feed"))
+
+
+def feed_format(body: bytes) -> str:
+    """What kind of feed a document is, from its first element (for people)."""
+    head = body[:4096].lstrip().lower()
+    if head[:1] in (b"{", b"["):
+        return "JSON Feed"
+    found = [(head.find(tag), name) for tag, name in _FEED_ROOTS if tag in head]
+    return min(found)[1] if found else "feed"
 
 
 def _first_alternate(item: feedparser.FeedParserDict) -> str | None:
@@ -216,14 +231,14 @@ def _child_texts(node: lxml.etree._Element) -> dict[str, str]:
 
 
 def _gunzip(body: bytes) -> bytes:
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = decompressor.decompress(body, MAX_SITEMAP_BYTES)
-    except zlib.error as exc:
+        return gunzip(body, MAX_SITEMAP_BYTES)
+    except BadEncoding as exc:
         raise DiscoveryError(f"corrupt gzip: {exc}") from None
-    if decompressor.unconsumed_tail:
-        raise DiscoveryError(f"sitemap larger than {MAX_SITEMAP_BYTES} bytes uncompressed")
-    return out
+    except TooLarge:
+        raise DiscoveryError(
+            f"sitemap larger than {MAX_SITEMAP_BYTES} bytes uncompressed"
+        ) from None
 
 
 Html = str | lxml.html.HtmlElement  # the listing functions take a page parsed once, or its text
@@ -254,6 +269,8 @@ def harvest_links(html: Html, base_url: str) -> list[Entry]:
         href = anchor.get("href")
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
             continue
+        if len(seen) >= MAX_LISTING_LINKS:
+            break
         url = canonicalize(href, base)
         if url is None:
             continue

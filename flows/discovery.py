@@ -1,7 +1,13 @@
 """Finding an outlet's candidate articles: its feeds, sitemaps and section pages.
 
 Fetches through the polite client and parses with extractors.discover. Feeds and sitemaps are
-fetched conditionally so an unchanged source costs one small request.
+fetched conditionally so an unchanged source costs one small request. Parsing runs in a
+thread, off the event loop: a sitemap of 50,000 URLs or a listing with 200,000 links must not
+stall the other outlets' requests.
+
+An outlet given only a homepage is probed once (its <link rel="alternate">, robots.txt
+`Sitemap:` lines, the usual paths); what that finds is remembered, a homepage with neither
+feed nor sitemap as a listing page, and the probes run again only when what was found fails.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from extractors.discover import (
+    MAX_LISTING_LINKS,
     USUAL_FEED_PATHS,
     USUAL_SITEMAP_PATHS,
     DiscoveryError,
     Entry,
+    feed_format,
     feed_links,
     harvest_links,
     next_page_url,
@@ -28,6 +36,8 @@ from extractors.discover import (
 from extractors.http import FEED_TYPES, HTML_TYPES, PoliteClient
 from extractors.records import (
     Candidate,
+    Failure,
+    FailureKind,
     FetchPurpose,
     Outlet,
     Page,
@@ -41,15 +51,29 @@ from extractors.urls import canonicalize, is_article_url, origin, same_site, url
 T = TypeVar("T")
 MAX_CHILD_SITEMAPS = 5  # newest children of a sitemap index read per run
 _VIA_RANK = {Route.FEED: 0, Route.SITEMAP: 1, Route.SECTION: 2}
+_FOUND = (SourceKind.FEED, SourceKind.SITEMAP, SourceKind.LISTING)
+
+
+@dataclass
+class SourceSeen:
+    """What one source gave this pass, for people (`newsmon check`)."""
+
+    url: str
+    kind: str  # "RSS feed", "sitemap index", "listing page", ...
+    entries: int = 0  # items, URLs or links it listed
+    articles: int = 0  # of those, article URLs of the outlet (its pattern, its site)
+    failure: Failure | None = None
+    note: str = ""  # "unchanged since last time", "only the first N links read", ...
 
 
 @dataclass
 class Discovery:
     candidates: list[Candidate] = field(default_factory=list)
     sources: list[SourceState] = field(default_factory=list)  # state to remember
-    errors: list[str] = field(default_factory=list)
+    errors: list[Failure] = field(default_factory=list)  # each message names its source
     usable_sources: int = 0  # sources that answered (changed or not)
     unchanged_sources: int = 0
+    seen: list[SourceSeen] = field(default_factory=list)
 
 
 async def discover(
@@ -59,37 +83,37 @@ async def discover(
     known = {s.url: s for s in remembered}
     feeds = _sources(outlet.feeds, SourceKind.FEED, outlet.id, known)
     sitemaps = _sources(outlet.sitemaps, SourceKind.SITEMAP, outlet.id, known)
-    for state in remembered:
-        if state.origin == SourceOrigin.DISCOVERED and state.kind in (
-            SourceKind.FEED,
-            SourceKind.SITEMAP,
-        ):
-            (feeds if state.kind == SourceKind.FEED else sitemaps).setdefault(state.url, state)
-    sections = list(outlet.sections)
+    sections = [(sec.url, sec.pages) for sec in outlet.sections]
+    found = [s for s in remembered if s.origin == SourceOrigin.DISCOVERED and s.kind in _FOUND]
     entries: list[tuple[Entry, Route, str]] = []  # (entry, via, source url)
+    listings: list[SourceState] = []
+    home: Page | None = None  # the homepage, when probing just fetched it
 
     if not feeds and not sitemaps:
-        found_feeds, found_sitemaps, homepage_links = await _autodiscover(outlet, client, result)
-        for url in found_feeds:
-            feeds[url] = SourceState(url, outlet.id, SourceKind.FEED, SourceOrigin.DISCOVERED)
-        for url in found_sitemaps:
-            sitemaps[url] = SourceState(url, outlet.id, SourceKind.SITEMAP, SourceOrigin.DISCOVERED)
+        if not found or all(s.last_error for s in found):
+            found, home = await _autodiscover(outlet, client, result, known)
+            result.sources += [s for s in found if s.kind == SourceKind.LISTING]
+        for state in found:
+            target = {SourceKind.FEED: feeds, SourceKind.SITEMAP: sitemaps}.get(state.kind)
+            if target is not None:
+                target.setdefault(state.url, state)
+        # The homepage is read for links only when nothing better exists; a remembered listing
+        # of an outlet with sections just says that probing found nothing.
         if not feeds and not sitemaps and not sections:
-            entries += [(e, Route.SECTION, outlet.homepage) for e in homepage_links]
-            if homepage_links:
-                result.usable_sources += 1
+            listings = [s for s in found if s.kind == SourceKind.LISTING]
 
     jobs = [_read_feed(s, outlet, client, result) for s in feeds.values()]
     jobs += [_read_sitemap(s, outlet, client, result, known) for s in sitemaps.values()]
-    jobs += [_read_section(sec.url, sec.pages, outlet, client, result) for sec in sections]
-    for found in await asyncio.gather(*jobs):
-        entries += found
+    jobs += [_read_section(url, pages, outlet, client, result) for url, pages in sections]
+    jobs += [_read_listing(state, outlet, client, result, home) for state in listings]
+    for found_entries in await asyncio.gather(*jobs):
+        entries += found_entries
     result.candidates = _candidates(outlet, entries)
     return result
 
 
 def _sources(
-    urls: tuple[str, ...], kind: str, outlet_id: str, known: dict[str, SourceState]
+    urls: tuple[str, ...], kind: SourceKind, outlet_id: str, known: dict[str, SourceState]
 ) -> dict[str, SourceState]:
     out = {}
     for url in urls:
@@ -100,15 +124,19 @@ def _sources(
 
 
 async def _autodiscover(
-    outlet: Outlet, client: PoliteClient, result: Discovery
-) -> tuple[list[str], list[str], list[Entry]]:
-    """Feeds from <link rel=alternate>, sitemaps from robots.txt, then the usual paths."""
+    outlet: Outlet, client: PoliteClient, result: Discovery, known: dict[str, SourceState]
+) -> tuple[list[SourceState], Page | None]:
+    """Feeds from <link rel=alternate>, sitemaps from robots.txt, then the usual paths; with
+    neither, the homepage itself as a listing page. Also returns the homepage as fetched."""
     home = await client.fetch(outlet.homepage, outlet.id, FetchPurpose.PROBE, HTML_TYPES)
     if not home.ok:
-        result.errors.append(f"homepage {outlet.homepage}: {home.error}")
-        return [], [], []
-    html = parse_html(home.text or "")
-    feeds = [u for u in feed_links(html, home.final_url) if same_site(u, outlet.homepage)]
+        _fail(result, f"homepage {outlet.homepage}", home.failure)
+        result.seen.append(SourceSeen(outlet.homepage, "homepage", failure=home.failure))
+        listing = _discovered(outlet.homepage, SourceKind.LISTING, outlet.id, known)
+        listing.last_error = home.error  # probe again next time
+        return [listing], None
+    links = await asyncio.to_thread(_feed_links, home.text or "", home.final_url)
+    feeds = [u for u in links if same_site(u, outlet.homepage)]
     robots = await client.robots(outlet.homepage, outlet.id)
     sitemaps = [u for u in (robots.sitemaps if robots else []) if same_site(u, outlet.homepage)]
     base = origin(home.final_url)
@@ -116,18 +144,37 @@ async def _autodiscover(
         feeds = await _probe(base, USUAL_FEED_PATHS, outlet, client, _is_feed)
     if not sitemaps:
         sitemaps = await _probe(base, USUAL_SITEMAP_PATHS, outlet, client, _is_sitemap)
-    return feeds, sitemaps, harvest_links(html, home.final_url) if html is not None else []
+    kinds = [(u, SourceKind.FEED) for u in feeds] + [(u, SourceKind.SITEMAP) for u in sitemaps]
+    if not kinds:
+        kinds = [(outlet.homepage, SourceKind.LISTING)]
+    return [_discovered(url, kind, outlet.id, known) for url, kind in kinds], home
+
+
+def _discovered(
+    url: str, kind: SourceKind, outlet_id: str, known: dict[str, SourceState]
+) -> SourceState:
+    state = known.get(url) or SourceState(url, outlet_id, kind, SourceOrigin.DISCOVERED)
+    state.kind, state.last_error = kind, None
+    return state
+
+
+def _feed_links(text: str, base: str) -> list[str]:
+    return feed_links(parse_html(text), base) if text else []
 
 
 async def _probe(
-    base: str, paths: tuple[str, ...], outlet: Outlet, client: PoliteClient, check
-) -> list[str]:  # noqa: ANN001
+    base: str,
+    paths: tuple[str, ...],
+    outlet: Outlet,
+    client: PoliteClient,
+    check: Callable[[Page], bool],
+) -> list[str]:
     for path in paths:
         url = base + path
         page = await client.fetch(url, outlet.id, FetchPurpose.PROBE, FEED_TYPES)
         if client.host_failure(url):
             return []
-        if page.ok and check(page):
+        if page.ok and await asyncio.to_thread(check, page):
             return [canonicalize(page.final_url) or url]
     return []
 
@@ -145,6 +192,11 @@ def _is_sitemap(page: Page) -> bool:
     except DiscoveryError:
         return False
     return bool(content.entries or content.children)
+
+
+def _fail(result: Discovery, where: str, failure: Failure | None) -> None:
+    if failure is not None:
+        result.errors.append(Failure(failure.kind, f"{where}: {failure.message}"))
 
 
 def _update_state(state: SourceState, page: Page) -> SourceState:
@@ -167,35 +219,47 @@ async def _read_source(
     outlet: Outlet,
     client: PoliteClient,
     result: Discovery,
+    seen: SourceSeen,
     top: bool = True,
-) -> T | None:
+) -> tuple[T, Page] | None:
     """Fetch a feed or sitemap conditionally and parse it: None when it failed or is unchanged.
     Only top-level sources count as usable or unchanged (a sitemap's children do not)."""
     page = await client.fetch(state.url, outlet.id, kind, FEED_TYPES, state.validators)
     result.sources.append(_update_state(state, page))
+    result.seen.append(seen)
     if not page.ok:
-        result.errors.append(f"{kind} {state.url}: {page.error}")
+        seen.failure = page.failure
+        _fail(result, f"{kind} {state.url}", page.failure)
         return None
     if page.not_modified:
+        seen.note = "unchanged since it was last read"
         result.usable_sources += top
         result.unchanged_sources += top
         return None
     try:
-        content = parse(page.body, page.final_url)
+        content = await asyncio.to_thread(parse, page.body, page.final_url)
     except DiscoveryError as exc:
         state.last_error = str(exc)
         state.body_hash = None  # read it again next time
-        result.errors.append(f"{kind} {state.url}: {exc}")
+        seen.failure = Failure(FailureKind.BAD_SOURCE, str(exc))
+        _fail(result, f"{kind} {state.url}", seen.failure)
         return None
     result.usable_sources += top
-    return content
+    return content, page
 
 
 async def _read_feed(
     state: SourceState, outlet: Outlet, client: PoliteClient, result: Discovery
 ) -> list[tuple[Entry, Route, str]]:
-    entries = await _read_source(state, FetchPurpose.FEED, parse_feed, outlet, client, result)
-    return [(e, Route.FEED, state.url) for e in entries or []]
+    seen = SourceSeen(state.url, "feed")
+    read = await _read_source(state, FetchPurpose.FEED, parse_feed, outlet, client, result, seen)
+    if read is None:
+        return []
+    entries, page = read
+    found = [(e, Route.FEED, state.url) for e in entries]
+    seen.kind = feed_format(page.body)
+    seen.entries, seen.articles = len(found), len(_candidates(outlet, found))
+    return found
 
 
 async def _read_sitemap(
@@ -206,18 +270,26 @@ async def _read_sitemap(
     known: dict[str, SourceState],
     depth: int = 0,
 ) -> list[tuple[Entry, Route, str]]:
-    content = await _read_source(
-        state, FetchPurpose.SITEMAP, parse_sitemap, outlet, client, result, depth == 0
+    seen = SourceSeen(state.url, "sitemap")
+    read = await _read_source(
+        state, FetchPurpose.SITEMAP, parse_sitemap, outlet, client, result, seen, depth == 0
     )
-    if content is None:
+    if read is None:
         return []
+    content, _ = read
     found = [(e, Route.SITEMAP, state.url) for e in content.entries]
+    seen.entries, seen.articles = len(found), len(_candidates(outlet, found))
+    if content.children:
+        seen.kind, seen.entries = "sitemap index", len(content.children)
+    if any(e.published_at for e in content.entries):
+        seen.kind = "news sitemap"
     if content.children and depth < 2:
         newest = sorted(
             (c for c in content.children if same_site(c.url, outlet.homepage)),
             key=lambda c: c.modified_at or c.published_at or datetime.min.replace(tzinfo=UTC),
             reverse=True,
         )[:MAX_CHILD_SITEMAPS]
+        seen.note = f"the newest {len(newest)} of its {len(content.children)} sitemaps read"
         children = [
             known.get(c.url)
             or SourceState(c.url, outlet.id, SourceKind.SITEMAP_CHILD, SourceOrigin.DISCOVERED)
@@ -230,28 +302,64 @@ async def _read_sitemap(
     return found
 
 
+async def _read_listing(
+    state: SourceState,
+    outlet: Outlet,
+    client: PoliteClient,
+    result: Discovery,
+    home: Page | None,
+) -> list[tuple[Entry, Route, str]]:
+    """A remembered listing page (a homepage without feed or sitemap): one page of links."""
+    found = await _read_section(state.url, 1, outlet, client, result, home)
+    failure = next((s.failure for s in result.seen if s.url == state.url), None)
+    state.last_checked = datetime.now(UTC)
+    state.last_error = failure.message if failure else None
+    if state not in result.sources:
+        result.sources.append(state)
+    return found
+
+
 async def _read_section(
-    url: str, pages: int, outlet: Outlet, client: PoliteClient, result: Discovery
+    url: str,
+    pages: int,
+    outlet: Outlet,
+    client: PoliteClient,
+    result: Discovery,
+    first: Page | None = None,
 ) -> list[tuple[Entry, Route, str]]:
     found: list[tuple[Entry, Route, str]] = []
-    seen: set[str] = set()
+    visited: set[str] = set()
     current: str | None = url
     for _ in range(pages):
-        if current is None or current in seen:
+        if current is None or current in visited:
             break
-        seen.add(current)
-        page = await client.fetch(current, outlet.id, FetchPurpose.SECTION, HTML_TYPES)
+        visited.add(current)
+        if first is not None and current == url:
+            page = first  # fetched a moment ago
+        else:
+            page = await client.fetch(current, outlet.id, FetchPurpose.SECTION, HTML_TYPES)
+        seen = SourceSeen(current, "listing page", failure=page.failure)
+        result.seen.append(seen)
         if not page.ok:
-            result.errors.append(f"section {current}: {page.error}")
+            _fail(result, f"section {current}", page.failure)
             break
         if current == url:
             result.usable_sources += 1
-        html = parse_html(page.text or "")
-        if html is None:
-            break
-        found += [(e, Route.SECTION, url) for e in harvest_links(html, page.final_url)]
-        current = next_page_url(html, page.final_url)
+        links, current = await asyncio.to_thread(_listing, page.text or "", page.final_url)
+        here = [(e, Route.SECTION, url) for e in links]
+        seen.entries, seen.articles = len(here), len(_candidates(outlet, here))
+        if len(links) >= MAX_LISTING_LINKS:
+            seen.note = f"only its first {MAX_LISTING_LINKS} links read"
+        found += here
     return found
+
+
+def _listing(text: str, base: str) -> tuple[list[Entry], str | None]:
+    """A listing page's links and its next page (in a thread: a page may hold 200,000 links)."""
+    html = parse_html(text)
+    if html is None:
+        return [], None
+    return harvest_links(html, base), next_page_url(html, base)
 
 
 def _candidates(outlet: Outlet, entries: list[tuple[Entry, Route, str]]) -> list[Candidate]:

@@ -32,6 +32,7 @@ from storage.db import Store, StoreError
 
 WINDOW = timedelta(days=30)
 MAX_ATTEMPTS = 5
+NO_CHANNEL = "no channel configured"
 log = logging.getLogger("newsmon.health")
 
 
@@ -190,7 +191,8 @@ def check_health(config: Config, store: Store) -> HealthCheck:
         result.errors.append(f"health not checked: {exc}")
         return result
     by_outlet = {h.outlet_id: h for h in result.table}
-    outcomes = []
+    # Recorded as why each event went unsent; a channel configured later still sends it (a day).
+    outcomes = [(e.event_id, NO_CHANNEL) for e in result.changes] if not notifiers else []
     for event in owed:
         title, body = health_message(event, by_outlet.get(event.outlet_id))
         failures = [e for e in (n.send(title, body) for n in notifiers) if e]

@@ -182,7 +182,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     remembered = await asyncio.to_thread(ctx.store.sources, outlet.id)
     found = await discover(outlet, ctx.client, remembered)
     report.discovered = len(found.candidates)
-    errors = list(found.errors)
+    errors: list[Failure] = list(found.errors)
 
     # Stored pages are skipped; so are pages that yielded nothing lately, until their retry time.
     urls = [c.url for c in found.candidates]
@@ -203,16 +203,18 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.skipped += len(blocked) + sink.aliased
     report.fetched = sink.extracted + sum(1 for f in failures if f.fetched)
     report.failed = len(failures)
-    errors += [f"{f.url}: {f.failure.message}" for f in failures]
+    errors += [Failure(f.failure.kind, f"{f.url}: {f.failure.message}") for f in failures]
     report.extracted, report.dated = sink.extracted, sink.dated
 
     if found.usable_sources == 0 and found.errors:
-        report.status, report.error = RunStatus.FAILED, found.errors[0]
+        report.status, report.error = RunStatus.FAILED, found.errors[0].message
+        report.error_kind = found.errors[0].kind
     elif fresh and not sink.kept and not sink.aliased and failures:
-        report.status, report.error = RunStatus.FAILED, errors[0]
+        report.status, report.error = RunStatus.FAILED, errors[0].message
+        report.error_kind = errors[0].kind
     elif errors:
-        first = f"{len(errors)} problem(s); first: {errors[0]}"
-        report.status, report.error = RunStatus.PARTIAL, first
+        first = f"{len(errors)} problem(s); first: {errors[0].message}"
+        report.status, report.error, report.error_kind = RunStatus.PARTIAL, first, errors[0].kind
     report.finished_at = datetime.now(UTC)
 
     report.stored = sink.stored  # the store adds what this last write brings

@@ -4,7 +4,7 @@ Scheduled runs tick at the shortest interval any outlet may need; each tick poll
 outlets that are due. An outlet publishing about once an hour is polled every 15 minutes, a busy
 one down to its minimum interval, a quiet one up to its maximum. A failing outlet waits twice as long
 after each failure (and at least as long as its Retry-After asked), and is back on its normal
-pace after the first poll that works.
+pace after the first poll that works. Behind a bot wall the waits start at hours, not minutes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from extractors.records import Outlet, OutletReport, PollState, RunStatus
+from extractors.records import FailureKind, Outlet, OutletReport, PollState, RunStatus
 
 RATE_WINDOW = timedelta(days=14)
 NEW_PER_POLL = 0.25  # an outlet publishing hourly is polled every 15 minutes
@@ -28,6 +28,10 @@ class PollPolicy:
     max_s: float = 120 * 60.0  # quietest
     max_backoff_s: float = 6 * 3600.0  # longest wait between attempts on a failing outlet
     adaptive: bool = True
+    # Behind a bot wall: asking again soon shows the wall more bot traffic and gets nothing.
+    # The wall depends on the network asked from, and its operators' moods change in hours.
+    walled_s: float = 3 * 3600.0  # first wait after a bot wall, doubling while it stays
+    max_walled_s: float = 24 * 3600.0
 
     @property
     def shortest_s(self) -> float:
@@ -70,10 +74,15 @@ def next_poll(
     learned = previous.interval_s if previous else policy.interval_s
     if report.status == RunStatus.FAILED and report.fetched == 0:
         failures = (previous.failures if previous else 0) + 1
+        if report.error_kind == FailureKind.ANTI_BOT:
+            wait = min(policy.max_walled_s, policy.walled_s * 2 ** (failures - 1))
+            reason = f"blocked by a bot wall ({failures} in a row): backing off longer"
+        else:
+            wait = min(policy.max_backoff_s, policy.interval_s * 2 ** (failures - 1))
+            reason = f"failing ({failures} in a row): backing off"
         # Jitter, so outlets that failed together (a network outage) do not retry in lockstep.
-        wait = min(policy.max_backoff_s, policy.interval_s * 2 ** (failures - 1))
         wait *= random.uniform(0.9, 1.1)
-        interval, reason = learned, f"failing ({failures} in a row): backing off"
+        interval = learned
     else:
         failures = 0
         interval = _adapt(policy, learned, published_recently)

@@ -15,6 +15,7 @@ import duckdb
 
 from extractors.records import (
     FailureKind,
+    FetchPurpose,
     HealthEvent,
     HealthState,
     HealthStatus,
@@ -64,14 +65,17 @@ def history(
     rows = con.execute(
         """WITH f AS (
                SELECT run_id, outlet_id, count(*) AS requests,
-                      count(*) FILTER (WHERE error_kind IS NOT NULL AND error_kind <> ?) AS errors
+                      count(*) FILTER (WHERE error_kind IS NOT NULL AND error_kind <> ?
+                                         AND kind <> ?) AS errors
                FROM fetches WHERE fetched_at >= ? GROUP BY run_id, outlet_id)
            SELECT r.outlet_id, r.run_id, r.started_at, r.status, r.fetched, r.extracted, r.dated,
                   r.stored, coalesce(f.requests, 0), coalesce(f.errors, 0), r.error
            FROM runs r LEFT JOIN f USING (run_id, outlet_id)
            WHERE r.started_at >= ?
            ORDER BY r.outlet_id, r.started_at DESC""",
-        [FailureKind.ROBOTS.value, since, since],  # robots.txt refusals: a site's wish
+        # robots.txt refusals are a site's wish; a probe answering 404 (discovery trying the
+        # usual feed paths) is an answer, not an error.
+        [FailureKind.ROBOTS.value, FetchPurpose.PROBE.value, since, since],
     ).fetchall()
     for outlet_id, run_id, started_at, status, *rest in rows:
         run = RunStats(run_id, started_at, RunStatus(status), *rest)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from extractors.records import Outlet, OutletReport, PollState
+from extractors.records import FailureKind, Outlet, OutletReport, PollState
 from flows.config import ConfigError, parse
 from flows.polling import PollPolicy, due, next_poll
 
@@ -58,6 +59,23 @@ def test_failures_back_off_exponentially_up_to_the_cap_and_recover_at_once() -> 
     recovered = next_poll(POLICY, state, report(), 14 * 24, None, NOW)
     assert recovered.failures == 0
     assert (recovered.next_due_at - NOW).total_seconds() < 1000
+
+
+def test_a_bot_wall_backs_off_for_hours_not_minutes() -> None:
+    walled = dataclasses.replace(report("failed", fetched=0), error_kind=FailureKind.ANTI_BOT)
+    down = report("failed", fetched=0)
+    wall_state = down_state = None
+    for _ in range(6):
+        wall_state = next_poll(POLICY, wall_state, walled, 0, None, NOW)
+        down_state = next_poll(POLICY, down_state, down, 0, None, NOW)
+        wall_wait = (wall_state.next_due_at - NOW).total_seconds()
+        down_wait = (down_state.next_due_at - NOW).total_seconds()
+        assert wall_wait > down_wait  # every step, with jitter on both sides
+        assert wall_wait <= POLICY.max_walled_s * 1.1
+    assert wall_state is not None and wall_state.reason is not None
+    assert wall_state.reason.startswith("blocked by a bot wall (6 in a row)")
+    first = next_poll(POLICY, None, walled, 0, None, NOW)
+    assert (first.next_due_at - NOW).total_seconds() >= POLICY.walled_s * 0.9
 
 
 def test_pages_that_arrive_but_yield_nothing_are_not_a_fetch_failure() -> None:

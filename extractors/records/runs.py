@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from extractors.records.failures import FailureKind
+
 
 class RunStatus(StrEnum):
     OK = "ok"
@@ -37,6 +39,7 @@ class OutletReport:
     status: RunStatus = RunStatus.OK
     error: str | None = None
     spooled: bool = False  # the file was held: the pass waits in the spool
+    error_kind: FailureKind | None = None  # the kind of `error` (polling waits longer on some)
 
 
 @dataclass

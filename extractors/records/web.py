@@ -25,6 +25,7 @@ class SourceKind(StrEnum):
     FEED = "feed"
     SITEMAP = "sitemap"
     SITEMAP_CHILD = "sitemap-child"  # a sitemap listed by a sitemap index
+    LISTING = "listing"  # a homepage read for its links: probing found no feed or sitemap
 
 
 class SourceOrigin(StrEnum):
