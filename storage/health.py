@@ -24,26 +24,18 @@ from extractors.records import (
     RunStats,
     RunStatus,
 )
+from storage import rows
 
 
 # -- polling ------------------------------------------------------------------------------
 def write_polls(con: duckdb.DuckDBPyConnection, polls: Sequence[PollState]) -> None:
-    for p in polls:
-        con.execute(
-            """INSERT INTO outlet_polls VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (outlet_id) DO UPDATE SET interval_s = excluded.interval_s,
-               next_due_at = excluded.next_due_at, failures = excluded.failures,
-               last_polled_at = excluded.last_polled_at, reason = excluded.reason""",
-            [p.outlet_id, p.interval_s, p.next_due_at, p.failures, p.last_polled_at, p.reason],
-        )
+    names = rows.columns(con, "outlet_polls").names
+    rows.upsert(con, "outlet_polls", [rows.row(p, names) for p in polls], ["outlet_id"])
 
 
 def read_polls(con: duckdb.DuckDBPyConnection) -> dict[str, PollState]:
-    rows = con.execute(
-        "SELECT outlet_id, interval_s, next_due_at, failures, last_polled_at, reason "
-        "FROM outlet_polls"
-    ).fetchall()
-    return {r[0]: PollState(*r) for r in rows}
+    polls = rows.records(con.execute("SELECT * FROM outlet_polls"), PollState)
+    return {p.outlet_id: p for p in polls}
 
 
 def published_since(con: duckdb.DuckDBPyConnection, outlet_id: str, since: datetime) -> int:

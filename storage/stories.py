@@ -6,6 +6,7 @@ decisions (thresholds) come from extractors.fingerprint.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -220,3 +221,17 @@ def recent_reports(
             ORDER BY a.fetched_at DESC LIMIT ?""",
         [since, limit],
     ).fetchall()
+
+
+def story_languages(
+    con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """The languages each story's copies are in (most copies first)."""
+    found = con.execute(
+        """SELECT story_id, list(language ORDER BY n DESC, language) FROM (
+               SELECT story_id, coalesce(language, '?') AS language, count(*) AS n
+               FROM articles WHERE story_id IN (SELECT unnest(?::VARCHAR[]))
+               GROUP BY ALL) GROUP BY story_id""",
+        [list(story_ids)],
+    ).fetchall()
+    return {story: list(languages) for story, languages in found}

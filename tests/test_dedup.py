@@ -304,6 +304,8 @@ def test_index_kept_between_writes_sees_other_writers(
 def test_a_failed_write_leaves_nothing_in_the_kept_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import storage.runs
+
     texts = [demo_text("eurasianet", i)[1] for i in range(2)]
     store = store_with(
         tmp_path, make_article("https://a.example/news/kept-one", "a", text=texts[0])
@@ -314,7 +316,7 @@ def test_a_failed_write_leaves_nothing_in_the_kept_index(
         raise RuntimeError("disk gone")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Store, "_insert_fetches", broken)
+        patch.setattr(storage.runs, "write_fetches", broken)
         with pytest.raises(RuntimeError):
             store.write(Batch("r1", articles=[lost]))
     # The rolled-back article is not in the store, so a copy of it starts its own story.

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from extractors.records import (
     Batch,
@@ -252,3 +253,43 @@ def test_a_spooled_batch_comes_back_with_its_typed_failures(tmp_path: Path) -> N
     assert back.failures == batch.failures and back.fetches == batch.fetches
     assert back.failures[0].failure.kind is FailureKind.TOO_LARGE
     assert back.sources[0].kind is SourceKind.FEED
+
+
+def test_the_schema_is_checked_once_per_open_not_at_every_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.connection
+
+    checks: list[int] = []
+    version = storage.connection._version
+    monkeypatch.setattr(
+        storage.connection, "_version", lambda *a, **k: checks.append(1) or version(*a, **k)
+    )
+    store = Store(tmp_path / "n.duckdb")
+    for i in range(3):
+        store.write(batch(f"r{i}", f"http://h/{i}"))
+    assert store.known_urls(["http://h/0"]) == {"http://h/0"}
+    assert len(checks) == 1
+    Store(tmp_path / "n.duckdb").write(batch("r9", "http://h/9"))  # another open: checked again
+    assert len(checks) == 2
+
+
+def test_delivery_outcomes_wait_in_the_spool_while_the_file_is_held(tmp_path: Path) -> None:
+    from extractors.records import Channel, Outcome, TopicScore
+
+    db = tmp_path / "n.duckdb"
+    store = Store(db, lock_wait_s=0.2)
+    article = make_article("http://h/a", published_at=datetime.now(UTC))
+    article.topics = [TopicScore("r", "sig", True, 9.0, ["g: t ×9"])]
+    store.write(Batch("r1", articles=[article]))
+    channel = Channel("key", "json://masked")
+    created, due = store.prepare_alerts(["r"], timedelta(days=1), {"r": [channel]})
+    assert len(created) == len(due) == 1
+    sent = Outcome(due[0].alert.alert_id, "key", True, None, datetime.now(UTC))
+    with held_by_other_process(db):
+        store.record_outcomes([sent], timedelta(seconds=30), 0, wait_s=0.2)
+        assert len(store.spool.pending()) == 1
+    # The next claim merges the spool first: a sent alert is never taken for unsent.
+    _, again = store.prepare_alerts(["r"], timedelta(days=1), {"r": [channel]}, stale=timedelta(0))
+    assert again == [] and store.spool.pending() == []
+    assert store.query("SELECT state FROM alert_deliveries").rows == [("sent",)]

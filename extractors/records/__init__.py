@@ -11,7 +11,14 @@ A leaf: nothing here imports another newsmon module, so every package may import
 - `topics`: why a rule matched or not (`Verdict`), and what survives translation (`EventKey`).
 """
 
-from extractors.records.alerts import Alert, Channel, Delivery, DeliveryState, Outcome
+from extractors.records.alerts import (
+    Alert,
+    Channel,
+    Deliveries,
+    Delivery,
+    DeliveryState,
+    Outcome,
+)
 from extractors.records.articles import (
     Article,
     ArticleChange,
@@ -56,7 +63,8 @@ from extractors.records.web import (
 )
 
 __all__ = [
-    "TRANSIENT", "Alert", "ArchiveRef", "ArticleChange", "ChangedField", "Article", "Batch", "Candidate", "Channel", "Delivery", "DeliveryState",
+    "TRANSIENT", "Alert", "ArchiveRef", "Article", "ArticleChange", "Batch", "Candidate",
+    "ChangedField", "Channel", "Deliveries", "Delivery", "DeliveryState",
     "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
     "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",

@@ -50,3 +50,12 @@ class Outcome:
     ok: bool
     error: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """The outcomes of one round of sending, with the retry policy for those that failed."""
+
+    outcomes: list[Outcome]
+    retry_s: float  # a failed delivery waits retry_s, then twice that, ... (at most an hour)
+    max_attempts: int  # 0: never give up

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from extractors.records.alerts import Deliveries
 from extractors.records.articles import Article, UrlAlias, UrlFailure
 from extractors.records.runs import OutletReport, PollState
 from extractors.records.web import FetchRecord, Outlet, SourceState
@@ -13,9 +14,10 @@ from extractors.records.web import FetchRecord, Outlet, SourceState
 @dataclass
 class Batch:
     """Everything (part of) one outlet's pass has to write, applied in one transaction. A pass
-    that ends sends its report; a big pass sends its articles in chunks before that."""
+    that ends sends its report; a big pass sends its articles in chunks before that. Also what
+    waits in the spool while another process holds the store (deliveries included)."""
 
-    run_id: str
+    run_id: str = ""
     outlets: list[Outlet] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
     aliases: list[UrlAlias] = field(default_factory=list)
@@ -24,6 +26,7 @@ class Batch:
     sources: list[SourceState] = field(default_factory=list)
     polls: list[PollState] = field(default_factory=list)
     failures: list[UrlFailure] = field(default_factory=list)
+    deliveries: list[Deliveries] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,208 @@
+"""The only way articles get into the store: each new article with its story, fingerprint,
+topic scores and every URL it was met under, in the batch's transaction.
+
+Also the store's answer to "is this URL stored already?" (under any of its variants, or
+failing lately), asked before fetching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from extractors.records import Article, Route, UrlAlias
+from extractors.urls import url_key
+from storage import rows, topics
+from storage.stories import Placement, StoryAssigner
+from storage.story_index import StoryIndex
+
+Connection = duckdb.DuckDBPyConnection
+
+
+class Articles:
+    """Writes articles, keeping the story index of its last write for the next one while the
+    table has not changed since: reloading the unmerged fingerprints at every write made a long
+    pass quadratic (a sixth of the ingest process's CPU at 2,000 pages)."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._kept: tuple[tuple[object, ...], StoryIndex] | None = None
+        self._written: StoryIndex | None = None  # by the transaction in progress
+
+    # -- writing -----------------------------------------------------------------------
+    def write(
+        self, con: Connection, run_id: str, articles: Sequence[Article], aliases: Sequence[UrlAlias]
+    ) -> int:
+        """Insert the new articles with their story; returns how many rows were added.
+        Articles already stored (same id) are left alone, so replaying a batch adds nothing."""
+        if not articles:
+            _insert_aliases(con, list(aliases))
+            return 0
+        unique: dict[str, Article] = {}
+        for a in sorted(articles, key=lambda a: a.fetched_at):
+            unique.setdefault(a.id, a)  # DuckDB keeps the first of duplicate keys silently
+        existing = _existing_ids(con, list(unique))
+        assigner = StoryAssigner(con, self._open_index(con))
+        self._written = assigner.index
+        placements = [assigner.place(a) for a in unique.values() if a.id not in existing]
+        placements = [assigner.resolve(p) for p in placements]
+        new = [p for p in placements if p.alias_of is None]
+        names = rows.columns(con, "articles").names
+        rows.insert(
+            con,
+            "articles",
+            [_article_row(p, run_id, names) for p in new],
+            on_conflict="ON CONFLICT DO NOTHING",
+        )
+        assigner.index_rows()
+        met = [
+            UrlAlias(url, p.alias_of or p.article.id, p.article.outlet_id)
+            for p in placements
+            for url in (p.article.canonical_url, p.article.url, p.article.final_url)
+            if url
+        ]
+        _insert_aliases(con, [*met, *aliases])
+        scores = [(p.article.id, s) for p in new for s in p.article.topics or []]
+        topics.write_topics(con, scores, datetime.now(UTC))
+        return len(new)
+
+    def committed(self, con: Connection) -> None:
+        """After the commit: only committed fingerprints go into the index files."""
+        if self._written is not None:
+            self._written.maybe_merge(con)
+            self._kept = (self._written.state(con), self._written)
+            self._written = None
+
+    def forget(self) -> None:
+        """After a rollback: the kept index holds fingerprints the rollback took back."""
+        self._kept = self._written = None
+
+    def _open_index(self, con: Connection) -> StoryIndex:
+        if self._kept is not None and self._kept[0] == self._kept[1].state(con):
+            return self._kept[1]
+        self._kept = None
+        index = StoryIndex(self.index_dir)
+        index.open(con)
+        return index
+
+    # -- the index from the table ------------------------------------------------------
+    def rebuild(self, con: Connection) -> int:
+        """Fingerprints for articles without one (stored before deduplication existed, or
+        lost): placed in their story or kept in the one they have. Returns how many."""
+        cursor = con.execute(
+            """SELECT id, outlet_id, url, canonical_url, text, content_hash, fetched_at, story_id
+               FROM articles a
+               WHERE NOT EXISTS (SELECT 1 FROM article_fingerprints f WHERE f.article_id = a.id)
+               ORDER BY fetched_at, id"""
+        )
+        found = cursor.fetchall()
+        self.forget()  # what follows changes the table under any kept index
+        index = self._open_index(con)
+        for start in range(0, len(found), 1000):
+            assigner = StoryAssigner(con, index)
+            updates = []
+            for id_, outlet_id, url, canonical, text, chash, fetched_at, story_id in found[
+                start : start + 1000
+            ]:
+                article = _stored_article(id_, outlet_id, url, canonical, text, chash, fetched_at)
+                if story_id is not None:
+                    assigner.keep(article, story_id)
+                    continue
+                placement = assigner.place(article)
+                if placement.alias_of is not None:
+                    # Stored before dedup existed: keep the row, put it in the story.
+                    placement.alias_of = None
+                    placement.duplicate_of = placement.story_id
+                updates.append((placement.story_id, placement.duplicate_of, id_))
+            assigner.index_rows()
+            if updates:
+                con.executemany(
+                    "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE id = ?", updates
+                )
+        index.rebuild(con)
+        return len(found)
+
+    def upgrade(self, con: Connection, upgraded: bool) -> None:
+        """Once per open: articles stored before a migration, or whose fingerprints were lost,
+        get their fingerprints and stories."""
+        if upgraded or _index_incomplete(con):
+            self.rebuild(con)
+
+
+# -- is it stored? ---------------------------------------------------------------------
+def known_keys(con: Connection, keys: Sequence[str], waiting_at: datetime | None) -> set[str]:
+    """Which URL keys are stored under any variant; with `waiting_at`, also those that failed
+    lately and are not due for another try at that time."""
+    found = {
+        r[0]
+        for r in con.execute(
+            "SELECT url_key FROM article_urls WHERE url_key IN (SELECT unnest(?::VARCHAR[]))",
+            [list(keys)],
+        ).fetchall()
+    }
+    if waiting_at is not None:
+        found |= {
+            r[0]
+            for r in con.execute(
+                """SELECT url_key FROM url_failures
+                   WHERE retry_at > ? AND url_key IN (SELECT unnest(?::VARCHAR[]))""",
+                [waiting_at, list(keys)],
+            ).fetchall()
+        }
+    return found
+
+
+def _existing_ids(con: Connection, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT id FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        ).fetchall()
+    }
+
+
+def _insert_aliases(con: Connection, aliases: list[UrlAlias]) -> None:
+    by_key: dict[str, UrlAlias] = {}
+    for alias in aliases:
+        by_key.setdefault(url_key(alias.url), alias)
+    keyed = [
+        {"url_key": key, "article_id": a.article_id, "outlet_id": a.outlet_id}
+        for key, a in by_key.items()
+    ]
+    rows.insert(con, "article_urls", keyed, on_conflict="ON CONFLICT DO NOTHING")
+    if keyed:
+        # A page that failed before and has now been stored is no longer failing.
+        con.execute(
+            "DELETE FROM url_failures WHERE url_key IN (SELECT unnest(?::VARCHAR[]))",
+            [list(by_key)],
+        )
+
+
+def _article_row(p: Placement, run_id: str, names: list[str]) -> dict[str, object]:
+    return rows.row(
+        p.article, names, run_id=run_id, story_id=p.story_id, duplicate_of=p.duplicate_of
+    )
+
+
+def _index_incomplete(con: Connection) -> bool:
+    """Cheap check that every article has its fingerprint (the index was not dropped)."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM articles) > (SELECT count(*) FROM article_fingerprints)"
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def _stored_article(
+    id_: str, outlet_id: str, url: str, canonical: str, text: str, chash: str, fetched_at: datetime
+) -> Article:
+    return Article(
+        id=id_, outlet_id=outlet_id, url=url, canonical_url=canonical, title=None, authors=[],
+        published_at=None, date_source=None, fetched_at=fetched_at, language=None,
+        description=None, tags=[], sitename=None, text=text, word_count=len(text.split()),
+        content_hash=chash, extractor_version="", discovered_via=Route.FEED,
+    )  # fmt: skip

@@ -1,0 +1,38 @@
+"""Read-only SQL for people: any query (`newsmon sql`), an article by any of its URLs, and
+every article's text in pages (re-scoring)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from extractors.records import QueryResult
+from extractors.urls import url_key
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def run(con: Connection, sql: str, note: str | None = None) -> QueryResult:
+    cursor = con.execute(sql)
+    if cursor.description is None:
+        return QueryResult([], [], note)
+    return QueryResult([d[0] for d in cursor.description], cursor.fetchall(), note)
+
+
+def article_by_url(con: Connection, url: str) -> tuple[str, str | None, str] | None:
+    """(id, title, text) of the article stored under any variant of this URL."""
+    found = con.execute(
+        """SELECT a.id, a.title, a.text FROM article_urls u JOIN articles a ON a.id = u.article_id
+           WHERE u.url_key = ?""",
+        [url_key(url)],
+    ).fetchall()
+    return found[0] if found else None
+
+
+def articles_page(
+    con: Connection, after: str | None, size: int
+) -> list[tuple[str, str | None, str]]:
+    """(id, title, text) of the next `size` articles by id after `after`."""
+    return con.execute(
+        "SELECT id, title, text FROM articles WHERE id > coalesce(?, '') ORDER BY id LIMIT ?",
+        [after, size],
+    ).fetchall()
