@@ -89,6 +89,8 @@ async def _exchange(
         page.content_type = _media_type(response.headers.get("content-type"))
         page.etag = response.headers.get("etag")
         page.last_modified = response.headers.get("last-modified")
+        page.response_headers = response.headers.multi_items()
+        page.request_headers = response.request.headers.multi_items()
         if status == 304:
             page.not_modified = True
             return None, None

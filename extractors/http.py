@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from extractors.netpolicy import (
     host_of,
 )
 from extractors.records import (
+    ArchiveRef,
     Failure,
     FailureKind,
     FetchPurpose,
@@ -54,6 +55,8 @@ FEED_TYPES = frozenset(
 # A host that fails like this is taken for down for the rest of the run.
 _HOST_DOWN = frozenset({FailureKind.CANNOT_CONNECT, FailureKind.CANNOT_RESOLVE})
 _LARGE_SOURCES = frozenset({FetchPurpose.FEED, FetchPurpose.SITEMAP})
+# Keeps a response (storage/archive.py's Archive.record): where it was archived, or None.
+Recorder = Callable[[Page], ArchiveRef | None]
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,10 @@ class PoliteClient:
         settings: ClientSettings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.settings = settings or ClientSettings()
+        self.recorder = recorder
         s = self.settings
         self._policy = AddressPolicy(resolver, s.connect_timeout_s)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -211,7 +216,11 @@ class PoliteClient:
     ) -> Page:
         """GET `url` politely, following redirects. Never raises for network or HTTP trouble."""
         ask = _Ask(outlet_id, kind, frozenset(accept), validators)
-        return await self._follow(url, ask, check_robots=True)
+        page = await self._follow(url, ask, check_robots=True)
+        if self.recorder is not None and page.ok and page.status == 200 and page.body:
+            # In a thread: digesting and compressing a page is CPU the event loop need not hold.
+            page.archived = await asyncio.to_thread(self.recorder, page)
+        return page
 
     async def _follow(self, url: str, ask: _Ask, check_robots: bool = False) -> Page:
         current = url

@@ -398,5 +398,11 @@ def main() -> None:
         sys.exit(130)
 
 
+# Commands that live in modules of their own register themselves here.
+from flows import backfill, import_warc, reextract  # noqa: E402
+
+for _module in (reextract, backfill, import_warc):
+    _module.register(app)
+
 if __name__ == "__main__":
     main()

@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit
 from extractors.http import ClientSettings
 from extractors.records import Outlet, Section
 from extractors.topics import Rule, RuleError, Term
+from flows.history_config import TABLES as HISTORY_TABLES
+from flows.history_config import HistorySettings, parse_history
 from flows.polling import PollPolicy, Schedule
 
 DEFAULT_CONFIG = Path("newsmon.toml")
@@ -59,6 +61,7 @@ class Config:
     rules: tuple[Rule, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     schedule: Schedule = field(default_factory=Schedule)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 _SETTINGS_KEYS = {
@@ -96,7 +99,7 @@ def load(path: Path | str) -> Config:
 
 
 def parse(raw: dict[str, Any], path: Path) -> Config:
-    unknown = set(raw) - {"settings", "outlet", "rule", "alerts", "schedule"}
+    unknown = set(raw) - {"settings", "outlet", "rule", "alerts", "schedule", *HISTORY_TABLES}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key '{sorted(unknown)[0]}'")
     settings = _settings(raw.get("settings", {}), path)
@@ -127,7 +130,7 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     schedule = _schedule(raw.get("schedule", {}), outlets_raw, path)
     return Config(
         path=path, settings=settings, outlets=tuple(outlets), rules=rules, alerts=alerts,
-        schedule=schedule,
+        schedule=schedule, history=parse_history(raw, path, ConfigError),
     )  # fmt: skip
 
 

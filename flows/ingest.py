@@ -24,6 +24,7 @@ from extractors.records import Batch, Outlet, OutletReport, PollState, RunStatus
 from flows.alerts import AlertSummary, run_alerts
 from flows.config import Config, load
 from flows.health import HealthCheck, assess_all, check_health, pct, report_text
+from flows.history import open_archive
 from flows.notify import Channels
 from flows.pipeline import (
     Extractor,
@@ -129,16 +130,23 @@ async def _ingest(
     extractor = Extractor(config.settings.workers, config.rules)
     extractor.start()
     progress = _PROGRESS.pop(run_id, None) or NoProgress()
+    archive = open_archive(config, store.path)
+    recorder = archive.record if archive is not None else None
     try:
-        async with PoliteClient(config.settings.client) as client:
+        async with PoliteClient(config.settings.client, recorder=recorder) as client:
             _CONTEXTS[run_id] = RunContext(
-                run_id, client, store, extractor, progress, config.rules, config.schedule, polls
-            )
+                run_id, client, store, extractor, progress, config.rules, config.schedule, polls,
+                archive, config.history.revisits,
+            )  # fmt: skip
             outcomes = await asyncio.gather(
                 *(ingest_outlet_task(o, run_id) for o in outlets), return_exceptions=True
             )
     finally:
         _CONTEXTS.pop(run_id, None)
+        if archive is not None:
+            archive.close()
+            if archive.error:
+                logger.warning(archive.error)
     for outlet, outcome in zip(outlets, outcomes, strict=True):
         if isinstance(outcome, OutletReport):
             summary.reports.append(outcome)

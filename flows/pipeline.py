@@ -38,7 +38,9 @@ from extractors.topics import Rule
 from extractors.workers import make_pool, process
 from flows.discovery import discover
 from flows.polling import RATE_WINDOW, Schedule, next_poll
-from storage.db import Store
+from flows.revisits import RevisitPolicy
+from storage.archive import Archive
+from storage.db import Store, StoreError
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 IN_FLIGHT = 16  # pages fetched but not yet extracted, per outlet
@@ -173,6 +175,8 @@ class RunContext:
     rules: tuple[Rule, ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
     polls: dict[str, PollState] = field(default_factory=dict)  # as they were when the run began
+    archive: Archive | None = None  # the raw archive the client records into, for revisits
+    revisits: RevisitPolicy = field(default_factory=RevisitPolicy)
 
 
 async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
@@ -218,6 +222,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.finished_at = datetime.now(UTC)
 
     report.stored = sink.stored  # the store adds what this last write brings
+    await _revisit(outlet, ctx)  # before the log is drained: its requests are the outlet's too
     batch = Batch(
         run_id=ctx.run_id,
         outlets=[outlet],
@@ -234,6 +239,13 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     report.spooled = sink.spooled or result.spooled
     ctx.progress.outlet_finished(report)
     return report
+
+
+async def _revisit(outlet: Outlet, ctx: RunContext) -> None:
+    from flows.revisit_pass import revisit_outlet  # it builds on this module
+
+    with contextlib.suppress(StoreError):  # the file is held: the revisits wait for next pass
+        await revisit_outlet(outlet, ctx)
 
 
 async def _next_poll(
@@ -338,6 +350,7 @@ async def _fetch_and_extract(
             outcome = await ctx.extract(job)
             if isinstance(outcome, UrlFailure):
                 return _Failure(outcome.url, outcome.failure, True)
+            outcome.archived = page.archived
             return outcome
         finally:
             ctx.progress.article_done(outlet)

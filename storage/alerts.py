@@ -36,6 +36,7 @@ def create_alerts(
            FROM article_topics t JOIN articles a ON a.id = t.article_id
            WHERE t.matched AND t.rule_id IN (SELECT unnest(?::VARCHAR[]))
              AND coalesce(a.published_at, a.fetched_at) >= ?
+             AND NOT coalesce(a.quiet, false)  -- history: backfilled, imported, re-extracted
              AND NOT EXISTS (SELECT 1 FROM alerts x
                              WHERE x.rule_id = t.rule_id AND x.story_id = coalesce(a.story_id, a.id))
            QUALIFY row_number() OVER (

@@ -36,7 +36,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from extractors.records import ArchiveRef
+from extractors.records import ArchiveRef, Page
 
 SUFFIX = ".warc.gz"
 DIGESTS = "digests.tsv"  # payload digest -> where that payload was first archived
@@ -81,6 +81,11 @@ class Exchange:
         return None
 
 
+def archive_dir(db_path: Path) -> Path:
+    """Where a store's archive lives: beside its database file, named after it."""
+    return db_path.with_name(db_path.name + ".warc")
+
+
 def payload_digest(body: bytes) -> str:
     """The WARC payload digest of a body (sha1, base32), as warcio writes and checks it."""
     digester = Digester("sha1")
@@ -109,8 +114,22 @@ class Archive:
         self._name = ""
         self._serial = 0
         self._digests: OrderedDict[str, _Original] | None = None  # loaded on first write
+        self.error: str | None = None  # the last write that failed, for the run's summary
 
     # -- writing -------------------------------------------------------------------------
+    def record(self, page: Page) -> ArchiveRef | None:
+        """The fetcher's hook (extractors.http.Recorder). A full disk or a removed directory
+        costs the archive, never the run: the failure is kept in `self.error`."""
+        exchange = Exchange(
+            url=page.final_url, status=page.status or 200, headers=page.response_headers,
+            body=page.body, fetched_at=page.fetched_at, request_headers=page.request_headers,
+        )  # fmt: skip
+        try:
+            return self.write(exchange)
+        except OSError as exc:
+            self.error = f"archive {self.directory}: {_one_line(exc)}"
+            return None
+
     def write(self, exchange: Exchange) -> ArchiveRef:
         """Archive one exchange; returns where its payload can be read back (for a payload
         archived before, the original record: the revisit written now holds no payload)."""

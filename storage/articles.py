@@ -34,7 +34,12 @@ class Articles:
 
     # -- writing -----------------------------------------------------------------------
     def write(
-        self, con: Connection, run_id: str, articles: Sequence[Article], aliases: Sequence[UrlAlias]
+        self,
+        con: Connection,
+        run_id: str,
+        articles: Sequence[Article],
+        aliases: Sequence[UrlAlias],
+        quiet: bool = False,
     ) -> int:
         """Insert the new articles with their story; returns how many rows were added.
         Articles already stored (same id) are left alone, so replaying a batch adds nothing."""
@@ -54,7 +59,7 @@ class Articles:
         rows.insert(
             con,
             "articles",
-            [_article_row(p, run_id, names) for p in new],
+            [_article_row(p, run_id, names, quiet) for p in new],
             on_conflict="ON CONFLICT DO NOTHING",
         )
         assigner.index_rows()
@@ -68,6 +73,42 @@ class Articles:
         scores = [(p.article.id, s) for p in new for s in p.article.topics or []]
         topics.write_topics(con, scores, datetime.now(UTC))
         return len(new)
+
+    def rewrite(self, con: Connection, articles: Sequence[Article], quiet: bool) -> int:
+        """Stored articles read again (re-extracted, or changed when revisited): each row takes
+        the new reading in place and keeps its id, URLs, story and alerts; `quiet` marks it
+        history. Its fingerprint is replaced, so that copies of the new text find the story
+        (membership is not decided again). Returns how many rows there were to rewrite."""
+        if not articles:
+            return 0
+        unique = list({a.id: a for a in articles}.values())
+        ids = [a.id for a in unique]
+        stories = dict(
+            con.execute(
+                "SELECT id, story_id FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [ids],
+            ).fetchall()
+        )
+        unique = [a for a in unique if a.id in stories]
+        names = rows.columns(con, "articles").names
+        rows.upsert(
+            con, "articles", [rows.row(a, names, quiet=quiet, **_archived(a)) for a in unique], key=["id"],
+            keep=_KEPT_ON_REWRITE,
+        )  # fmt: skip
+        con.execute(
+            "DELETE FROM article_fingerprints WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [[a.id for a in unique]],
+        )
+        # An index of its own, not opened: it only hands out the new rows' seqs. The kept
+        # index still holds the replaced fingerprints and is read afresh by the next write.
+        self.forget()
+        assigner = StoryAssigner(con, StoryIndex(self.index_dir))
+        for a in unique:
+            assigner.keep(a, stories[a.id] or a.id)
+        assigner.index_rows()
+        scores = [(a.id, s) for a in unique for s in a.topics or []]
+        topics.write_topics(con, scores, datetime.now(UTC))
+        return len(unique)
 
     def committed(self, con: Connection) -> None:
         """After the commit: only committed fingerprints go into the index files."""
@@ -183,10 +224,28 @@ def _insert_aliases(con: Connection, aliases: list[UrlAlias]) -> None:
         )
 
 
-def _article_row(p: Placement, run_id: str, names: list[str]) -> dict[str, object]:
+def _article_row(p: Placement, run_id: str, names: list[str], quiet: bool) -> dict[str, object]:
     return rows.row(
-        p.article, names, run_id=run_id, story_id=p.story_id, duplicate_of=p.duplicate_of
-    )
+        p.article, names, run_id=run_id, story_id=p.story_id, duplicate_of=p.duplicate_of,
+        quiet=quiet, **_archived(p.article),
+    )  # fmt: skip
+
+
+# What a new reading of a stored page leaves as it was: where and when it was met, and (for an
+# article that was not history) that it may alert.
+_KEPT_ON_REWRITE = {
+    "outlet_id": "articles.outlet_id", "url": "articles.url",
+    "canonical_url": "articles.canonical_url", "fetched_at": "articles.fetched_at",
+    "discovered_via": "articles.discovered_via", "quiet": "articles.quiet OR excluded.quiet",
+    "warc_file": "coalesce(excluded.warc_file, articles.warc_file)",
+    "warc_offset": "coalesce(excluded.warc_offset, articles.warc_offset)",
+}  # fmt: skip
+
+
+def _archived(a: Article) -> dict[str, object]:
+    """The article's WARC record as its row holds it."""
+    ref = a.archived
+    return {"warc_file": ref.file if ref else None, "warc_offset": ref.offset if ref else None}
 
 
 def _index_incomplete(con: Connection) -> bool:

@@ -69,7 +69,9 @@ class Store:
         now = datetime.now(UTC)
         try:
             runs.write_outlets(con, batch.outlets, now)
-            stored = self.articles.write(con, batch.run_id, batch.articles, batch.aliases)
+            stored = self.articles.write(
+                con, batch.run_id, batch.articles, batch.aliases, batch.quiet
+            )
             runs.write_fetches(con, batch.run_id, batch.fetches)
             reports = runs.write_reports(con, batch.reports)
             runs.write_sources(con, batch.sources)

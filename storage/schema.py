@@ -219,4 +219,53 @@ MIGRATIONS: list[str] = [
         WHEN reason LIKE 'cannot connect%' THEN 'cannot-connect'
         ELSE 'no-text' END;
     """,
+    # 7: the raw archive and history. Each article points at the WARC record it was extracted
+    # from; `quiet` articles (backfilled, imported, re-extracted) never start an alert. Revisits
+    # keep their state per article and each changed version in article_versions (the first
+    # version is written when the first change is found). A backfill keeps its queue, so an
+    # interrupted one resumes where it stopped.
+    """
+    ALTER TABLE articles ADD COLUMN warc_file VARCHAR;
+    ALTER TABLE articles ADD COLUMN warc_offset BIGINT;
+    ALTER TABLE articles ADD COLUMN quiet BOOLEAN;  -- NULL (rows from before) is not quiet
+    CREATE TABLE article_versions (
+        article_id   VARCHAR NOT NULL,
+        version      INTEGER NOT NULL,
+        fetched_at   TIMESTAMPTZ NOT NULL,
+        title        VARCHAR,
+        text         VARCHAR NOT NULL,
+        content_hash VARCHAR NOT NULL,
+        changed      VARCHAR[] NOT NULL,
+        summary      VARCHAR,
+        warc_file    VARCHAR,
+        warc_offset  BIGINT,
+        PRIMARY KEY (article_id, version)
+    );
+    CREATE TABLE article_revisits (
+        article_id   VARCHAR PRIMARY KEY,
+        revisits     INTEGER NOT NULL,
+        last_visit   TIMESTAMPTZ NOT NULL,
+        etag         VARCHAR,
+        last_modified VARCHAR
+    );
+    CREATE TABLE backfills (
+        outlet_id    VARCHAR NOT NULL,
+        since        DATE NOT NULL,
+        until        DATE NOT NULL,
+        started_at   TIMESTAMPTZ NOT NULL,
+        discovered_at TIMESTAMPTZ,
+        finished_at  TIMESTAMPTZ,
+        PRIMARY KEY (outlet_id, since, until)
+    );
+    CREATE TABLE backfill_queue (
+        outlet_id    VARCHAR NOT NULL,
+        url          VARCHAR NOT NULL,
+        via          VARCHAR NOT NULL,
+        source_url   VARCHAR,
+        title        VARCHAR,
+        published_at TIMESTAMPTZ,
+        state        VARCHAR NOT NULL,
+        PRIMARY KEY (outlet_id, url)
+    );
+    """,
 ]

@@ -8,6 +8,11 @@ and only the touched pages of the files are in memory.
 The files are derived data. `article_fingerprints` in DuckDB is the source of truth: the files
 hold every fingerprint up to a watermark `seq`; later ones are the delta. A missing or
 inconsistent file set is rebuilt from that table, never by comparing articles pairwise.
+
+A fingerprint is replaced when an article's text changes in place (a revisit found a new
+version, a re-extraction read the page again): its row goes and one with a new `seq` comes.
+The files then hold a `seq` the table no longer has; it is skipped ("gone") until the next
+merge rewrites the files, instead of rebuilding them at once (seconds for a large store).
 """
 
 from __future__ import annotations
@@ -74,12 +79,13 @@ class StoryIndex:
         self._delta_keys: dict[int, int | list[int]] = {}
         self._delta_rows: dict[int, Known] = {}
         self._merged: dict[str, str] = {}  # story merged away -> story it went into
+        self._gone = np.empty(0, np.int32)  # seqs in the files whose row was replaced
 
     # -- opening -----------------------------------------------------------------------
     def state(self, con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
         """What an open index depends on: its files, and the table. Fingerprints only ever get
-        added (each story merge comes with one), so their count and last seq tell whether
-        another writer has been."""
+        added (each story merge comes with one; a replaced one comes back with a new seq), so
+        their count and last seq tell whether another writer has been."""
         try:
             files = (self.directory / "meta.json").read_text()
         except OSError:
@@ -111,10 +117,13 @@ class StoryIndex:
         expected = con.execute(
             "SELECT count(*) FROM article_fingerprints WHERE seq <= ?", [watermark]
         ).fetchall()[0][0]
-        if meta.get("version") != 1 or len(rows) != expected or len(keys) != len(key_seqs):
+        if meta.get("version") != 1 or len(rows) < expected or len(keys) != len(key_seqs):
+            return False
+        gone = _gone(con, row_seqs, watermark) if len(rows) > expected else self._gone[:0]
+        if len(rows) - len(gone) != expected:
             return False
         self.watermark, self._keys, self._key_seqs, self._rows = watermark, keys, key_seqs, rows
-        self._row_seqs = row_seqs
+        self._row_seqs, self._gone = row_seqs, gone
         return True
 
     def _load_delta(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -164,6 +173,9 @@ class StoryIndex:
         if not found:
             return []
         seqs, counts = np.unique(np.concatenate(found), return_counts=True)
+        if len(self._gone):
+            live = ~np.isin(seqs, self._gone)
+            seqs, counts = seqs[live], counts[live]
         if min_count > 1:
             keep = counts >= min_count
             seqs, counts = seqs[keep], counts[keep]
@@ -196,6 +208,8 @@ class StoryIndex:
     def _known(self, seq: int) -> Known | None:
         if seq in self._delta_rows:
             return self._delta_rows[seq]
+        if len(self._gone) and seq in self._gone:
+            return None
         pos = int(np.searchsorted(self._row_seqs, seq))
         if pos >= len(self._row_seqs) or int(self._row_seqs[pos]) != seq:
             return None
@@ -221,7 +235,7 @@ class StoryIndex:
                 delta[key] = [seqs, seq]
 
     def maybe_merge(self, con: duckdb.DuckDBPyConnection) -> None:
-        if len(self._delta_rows) >= MERGE_AT:
+        if len(self._delta_rows) + len(self._gone) >= MERGE_AT:
             self.rebuild(con)
             self._load_delta(con)
 
@@ -282,6 +296,20 @@ class StoryIndex:
             os.replace(self.directory, old)
         os.replace(fresh, self.directory)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _gone(con: duckdb.DuckDBPyConnection, row_seqs: np.ndarray, watermark: int) -> np.ndarray:
+    """The seqs of the files whose fingerprint row the table no longer has (sorted)."""
+    con.register("indexed_seqs", pa.table({"seq": np.asarray(row_seqs)}))
+    try:
+        found = con.execute(
+            """SELECT seq FROM indexed_seqs EXCEPT
+               SELECT seq FROM article_fingerprints WHERE seq <= ? ORDER BY seq""",
+            [watermark],
+        ).fetchall()
+    finally:
+        con.unregister("indexed_seqs")
+    return np.asarray([r[0] for r in found], np.int32)
 
 
 def _flat(column: pa.ChunkedArray) -> np.ndarray:

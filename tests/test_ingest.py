@@ -9,7 +9,6 @@ import sys
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.demo.server import demo_config, load_manifest
@@ -19,20 +18,13 @@ from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet, demo_page, rss, sitemap
 from tests.support.processes import held_by_other_process
 from tests.support.server import Response, Site, SiteServer, recorded_sites
+from tests.support.store import rows
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
 
 def run(config: Path, db: Path) -> RunSummary:
     return asyncio.run(ingest(config_path=str(config), db_path=str(db)))
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def by_outlet(summary: RunSummary) -> dict:

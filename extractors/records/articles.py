@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from extractors.records.failures import Failure
-from extractors.records.web import Route
+from extractors.records.web import ArchiveRef, Route
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Article:
     final_url: str = ""
     fingerprint: Fingerprint | None = None
     topics: list[TopicScore] | None = None  # scored by the extraction worker; None: no rules
+    archived: ArchiveRef | None = None  # the raw response it was extracted from
 
 
 @dataclass(frozen=True)

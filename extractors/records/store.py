@@ -27,6 +27,7 @@ class Batch:
     polls: list[PollState] = field(default_factory=list)
     failures: list[UrlFailure] = field(default_factory=list)
     deliveries: list[Deliveries] = field(default_factory=list)
+    quiet: bool = False  # history (a backfill, an import): its articles never start an alert
 
 
 @dataclass(frozen=True)

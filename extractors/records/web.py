@@ -3,7 +3,7 @@ the log of requests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,6 +39,7 @@ class Route(StrEnum):
     FEED = "feed"
     SITEMAP = "sitemap"
     SECTION = "section"
+    ARCHIVE = "archive"  # read from a WARC file (newsmon import-warc)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ class Page:
     body_hash: str | None = None
     not_modified: bool = False
     failure: Failure | None = None
+    # For the raw archive: the headers as exchanged, and where the response was archived.
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    archived: ArchiveRef | None = None
 
     @property
     def ok(self) -> bool:

@@ -89,7 +89,8 @@ WORDS = [
 ]
 
 
-def article(index: int, published: datetime, seed: str = "") -> bytes:
+def article(index: int, published: datetime, seed: str = "", title: str | None = None) -> bytes:
+    title = title or f"Report number {index} on the corridor"
     rng = random.Random(f"{seed}{index}")
     paragraphs = "".join(
         "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + ".</p>"
@@ -97,10 +98,10 @@ def article(index: int, published: datetime, seed: str = "") -> bytes:
     )
     return (
         "<!doctype html><html lang='en'><head>"
-        f"<title>Report number {index} on the corridor</title>"
+        f"<title>{title}</title>"
         f"<meta property='article:published_time' content='{published.isoformat()}'></head>"
         "<body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>"
-        f"<article><h1>Report number {index} on the corridor</h1>{paragraphs}</article>"
+        f"<article><h1>{title}</h1>{paragraphs}</article>"
         "<footer>© Outlet</footer></body></html>"
     ).encode()
 

@@ -1,0 +1,122 @@
+"""`newsmon import-warc FILE... -o OUTLET`: articles from WARC files fetched elsewhere (a CC-NEWS
+extract, another crawler's archive, newsmon's own archive of another store).
+
+Responses on the outlet's site whose URL fits its article pattern go through the normal
+extraction and the normal write (deduplication, stories, aliases); they are copied into this
+store's archive so that re-extraction works on them too. Imported articles are history: quiet.
+"""
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from extractors.records import Article, Outlet, Route
+from extractors.urls import canonicalize, is_article_url, same_site
+from flows.cli_common import ConfigOpt, DbOpt, db_path, err, fail, say
+from flows.config import DEFAULT_CONFIG, Config
+from flows.history import config_and_outlet, extract_all, job_for, open_archive, write_quiet
+from flows.pipeline import Extractor
+from storage.archive import ArchiveError, Exchange, read_responses
+from storage.db import Store
+
+BATCH = 100  # responses extracted, then written, at a time
+
+
+@dataclass
+class ImportSummary:
+    responses: int = 0
+    articles: int = 0  # responses on the outlet's site that fit its article pattern
+    known: int = 0  # already stored
+    stored: int = 0
+    failed: int = 0  # no article text
+    errors: list[str] | None = None
+
+
+def is_article(exchange: Exchange, outlet: Outlet, pattern: re.Pattern | None) -> bool:
+    content_type = (exchange.content_type or "text/html").split(";")[0].strip().lower()
+    if exchange.status != 200 or content_type not in ("text/html", "application/xhtml+xml"):
+        return False
+    url = canonicalize(exchange.url)
+    return bool(url and same_site(url, outlet.homepage) and is_article_url(url, pattern))
+
+
+async def import_warc(config: Config, db: Path, outlet: Outlet, files: list[Path]) -> ImportSummary:
+    store = Store(db)
+    archive = open_archive(config, db)
+    extractor = Extractor(config.settings.workers, config.rules)
+    pattern = re.compile(outlet.article_pattern) if outlet.article_pattern else None
+    run_id = datetime.now(UTC).strftime("import-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    summary = ImportSummary(errors=[])
+    pending: list[Exchange] = []
+
+    async def flush() -> None:
+        chunk = list(pending)
+        pending.clear()
+        urls = [canonicalize(e.url) or e.url for e in chunk]
+        known = await asyncio.to_thread(store.known_urls, urls)
+        fresh = [(u, e) for u, e in zip(urls, chunk, strict=True) if u not in known]
+        summary.known += len(chunk) - len(fresh)
+        refs = [await asyncio.to_thread(archive.write, e) if archive else None for _, e in fresh]
+        jobs = [job_for(e, outlet, u, Route.ARCHIVE) for u, e in fresh]
+        articles: list[Article] = []
+        for ref, outcome in zip(refs, await extract_all(extractor, jobs), strict=True):
+            if isinstance(outcome, Article):
+                outcome.archived = ref
+                articles.append(outcome)
+            else:
+                summary.failed += 1
+        result = await asyncio.to_thread(write_quiet, store, run_id, outlet, articles)
+        summary.stored += result.stored
+
+    try:
+        for path in files:
+            try:
+                for exchange in read_responses(path, config.settings.client.max_bytes):
+                    summary.responses += 1
+                    if not is_article(exchange, outlet, pattern):
+                        continue
+                    summary.articles += 1
+                    pending.append(exchange)
+                    if len(pending) >= BATCH:
+                        await flush()
+            except ArchiveError as exc:
+                summary.errors.append(str(exc))
+            except OSError as exc:
+                summary.errors.append(f"{path}: {exc.strerror or exc}")
+        if pending:
+            await flush()
+    finally:
+        if archive is not None:
+            archive.close()
+    return summary
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import-warc")
+    def import_warc_command(
+        files: Annotated[list[Path], typer.Argument(help="WARC files (.warc or .warc.gz).")],
+        outlet: Annotated[str, typer.Option("--outlet", "-o", help="The outlet they are from.")],
+        config: ConfigOpt = DEFAULT_CONFIG,
+        db: DbOpt = None,
+    ) -> None:
+        """Store the articles in WARC files, as if fetched from OUTLET (quiet: no alerts)."""
+        cfg, chosen = config_and_outlet(config, outlet)
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise fail(f"no such file: {missing[0]}")
+        summary = asyncio.run(import_warc(cfg, db_path(db, cfg), chosen, files))
+        for error in summary.errors or []:
+            err.print(f"newsmon: {error}", markup=False, highlight=False)
+        say(
+            f"{summary.responses} response(s), {summary.articles} article page(s) of {outlet}: "
+            f"stored {summary.stored}, already known {summary.known}, "
+            f"no article text {summary.failed}"
+        )
+        if summary.errors and not summary.responses:
+            raise typer.Exit(1)

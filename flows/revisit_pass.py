@@ -1,0 +1,101 @@
+"""Revisits within a pass: the outlet's fresh articles that are due are fetched again
+(conditionally), and a changed headline or text becomes a new version of the same article.
+
+The article keeps its id, story and alerts; its row takes the latest version and
+article_versions keeps each one with what changed. Topics are scored again (a correction can
+make a story match), but a story that already alerted never alerts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+from datetime import UTC, datetime
+
+from extractors.article import ExtractJob
+from extractors.http import HTML_TYPES
+from extractors.records import Article, FetchPurpose, Outlet, Validators
+from extractors.versions import diff
+from flows.pipeline import RunContext
+from flows.revisits import due_now, next_revisit
+from storage.archive import ArchiveError
+from storage.history import History, RevisitState, StoredArticle, Version
+
+
+async def revisit_outlet(outlet: Outlet, ctx: RunContext, now: datetime | None = None) -> int:
+    """Revisit what is due; returns how many new versions were stored."""
+    policy = ctx.revisits
+    if not policy.enabled:
+        return 0
+    now = now or datetime.now(UTC)
+    history = History(ctx.store)
+    rows = await asyncio.to_thread(history.fresh, outlet.id, now - policy.fresh_for)
+    due = []
+    for stored, state in rows:
+        count = state.revisits if state else 0
+        last = state.last_visit if state else stored.fetched_at
+        if due_now(next_revisit(policy, stored.published_at, stored.fetched_at, count, last), now):
+            due.append((stored, state))
+    if not due:
+        return 0
+    results = await asyncio.gather(*(_revisit(outlet, ctx, s, st, now) for s, st in due))
+    states = [state for state, _ in results]
+    versions = [version for _, version in results if version is not None]
+    return await asyncio.to_thread(history.record_revisits, states, versions)
+
+
+async def _revisit(
+    outlet: Outlet,
+    ctx: RunContext,
+    stored: StoredArticle,
+    state: RevisitState | None,
+    now: datetime,
+) -> tuple[RevisitState, Version | None]:
+    validators = await asyncio.to_thread(_validators, ctx, stored, state)
+    page = await ctx.client.fetch(
+        stored.url, outlet.id, FetchPurpose.ARTICLE, HTML_TYPES, validators
+    )
+    count = (state.revisits if state else 0) + 1
+    etag = page.etag or (state.etag if state else None)
+    modified = page.last_modified or (state.last_modified if state else None)
+    new_state = RevisitState(stored.id, count, now, etag, modified)
+    if not page.ok or page.not_modified:
+        return new_state, None
+    job = ExtractJob(
+        html=page.text or "", url=stored.url, final_url=page.final_url, outlet_id=outlet.id,
+        homepage=outlet.homepage, fetched_at=page.fetched_at,
+        via=stored.discovered_via or "", default_language=outlet.language,
+    )  # fmt: skip
+    outcome = await ctx.extract(job)
+    if not isinstance(outcome, Article):
+        return new_state, None  # a page that lost its text is no version of the article
+    change = diff(stored.title, stored.text, outcome.title, outcome.text)
+    if change is None:
+        return new_state, None
+    article = dataclasses.replace(outcome, id=stored.id, archived=page.archived)
+    return new_state, Version(article, change)
+
+
+def _validators(
+    ctx: RunContext, stored: StoredArticle, state: RevisitState | None
+) -> Validators | None:
+    """The last revisit's validators, else those of the archived first response, and the
+    archived body's hash: a server that ignores conditional requests still costs no extraction."""
+    etag, modified, body_hash = (
+        (state.etag, state.last_modified, None) if state else (None, None, None)
+    )
+    if ctx.archive is not None and stored.archived is not None:
+        try:
+            exchange = ctx.archive.read(stored.archived)
+        except ArchiveError:
+            exchange = None
+        if exchange is not None:
+            headers = {k.lower(): v for k, v in exchange.headers}
+            etag = etag or headers.get("etag")
+            modified = modified or headers.get("last-modified")
+            if state is None:
+                body_hash = hashlib.sha256(exchange.body).hexdigest()
+    if not (etag or modified or body_hash):
+        return None
+    return Validators(etag, modified, body_hash)
