@@ -14,7 +14,7 @@ conditional GET. `--server static` (default) answers from pre-built bytes on asy
 Measured in the same run:
   - limit: trafilatura bare_extraction over the same HTML with a process pool, one worker per core,
     measured before and after newsmon (the ratio is to their mean: the machine's speed drifts)
-  - newsmon: the real ingest flow (Prefect, polite client with min_delay_s = 0, extraction pool,
+  - newsmon: the real run as `newsmon run` makes it without a Prefect server (polite client with min_delay_s = 0, extraction pool,
     dedup, DuckDB), first pass and second pass over unchanged sources
   - fixed start-up: the same flow with an empty outlet list
   - naive: a sequential httpx.get + trafilatura.extract loop
@@ -383,10 +383,11 @@ def naive(urls: list[str]) -> dict:
 
 
 def newsmon_pass(config: Path, db: Path) -> dict:
-    from flows.ingest import ingest
+    from flows.config import load
+    from flows.ingest import run_pass
 
     started = time.perf_counter()
-    summary = asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    summary = asyncio.run(run_pass(load(config), db))
     elapsed = time.perf_counter() - started
     report = summary.reports[0] if summary.reports else None
     return {
@@ -559,14 +560,13 @@ def print_run(result: dict) -> None:
         f"first pass {first['seconds']:.1f} s ({first['requests']} requests, stored {first['stored']}, "
         f"failed {first['failed']}); second pass {second['seconds']:.1f} s ({second['requests']} requests, "
         f"fetched {second['fetched']}) = {100 * result['second_pass_share']:.1f}% of the first; "
-        f"fixed start-up (empty config, Prefect's temporary server) {result['startup']['seconds']:.1f} s"
+        f"fixed start-up (empty config) {result['startup']['seconds']:.1f} s"
     )
 
 
 def run_several(args: argparse.Namespace) -> dict:
     """The whole benchmark `args.runs` times in a row, each in a fresh process as `make bench`
-    runs it (a process that ran the flow before keeps its warm extraction workers and Prefect
-    server). The machine's speed drifts from minute to minute, so one run's ratio is noisy;
+    runs it (a process that ran the flow before keeps its warm extraction workers). The machine's speed drifts from minute to minute, so one run's ratio is noisy;
     the median of several is the figure to quote."""
     one_run = [
         "--pages", str(args.pages), "--peer-pages", str(args.peer_pages), "--server", args.server,

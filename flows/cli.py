@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
-import os
+import re
 import sys
 import tempfile
 from datetime import date, datetime
@@ -18,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import ConfigOpt, DbOpt, err, fail, out, say
+from flows.cli_common import ConfigOpt, DbOpt, checked_db, err, fail, out, say
 from flows.cli_common import db_path as _db
 from flows.cli_common import load_config as _config
 from flows.config import DEFAULT_CONFIG, Config
@@ -53,10 +52,17 @@ def _outlets_config(path: Path, outlet_ids: list[str] | None) -> Config:
     return cfg
 
 
-def _quiet_prefect(verbose: bool) -> None:
-    if not verbose:
-        for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS"):
-            os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "CRITICAL")
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+    ] = False,
+) -> None:
+    if version:
+        from importlib.metadata import version as installed
+
+        say(f"newsmon {installed('newsmon')}")
+        raise typer.Exit()
 
 
 @app.command()
@@ -64,65 +70,62 @@ def run(
     config: ConfigOpt = DEFAULT_CONFIG,
     db: DbOpt = None,
     outlet: OutletOpt = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the run's log.")] = False,
     due_only: Annotated[
         bool, typer.Option("--due", help="Only the outlets whose turn it is (as serve does).")
     ] = False,
 ) -> None:
-    """One ingest pass over the configured outlets."""
+    """One ingest pass over the configured outlets (recorded in Prefect when a server is
+    there: PREFECT_API_URL, or one on 127.0.0.1:4200)."""
     cfg = _outlets_config(config, outlet)
-    summary = _run_flow(cfg, _db(db, cfg), outlet, verbose, due_only)
+    summary = _run(cfg, _db(db, cfg), outlet, verbose, due_only)
     if summary.all_failed:
         raise typer.Exit(1)
 
 
-def _run_flow(  # noqa: ANN202
+def _run(  # noqa: ANN202
     cfg: Config, db_path: Path, outlet_ids: list[str] | None, verbose: bool, due_only: bool = False
 ):
-    _quiet_prefect(verbose)
-    from flows.ingest import ingest, register_progress
+    from flows.oneshot import Interrupted, run_once, selected
     from flows.progress import make_progress, print_summary
+    from storage.db import StoreError
 
-    selected = [o for o in cfg.outlets if not outlet_ids or o.id in outlet_ids]
-    progress = make_progress(out, selected)
-    run_id = datetime.now().strftime("%Y%m%dT%H%M%S-") + os.urandom(3).hex()
-    register_progress(run_id, progress)
+    progress = make_progress(out, selected(cfg, outlet_ids))
     try:
         with progress:
-            summary = asyncio.run(
-                ingest(
-                    config_path=str(cfg.path), db_path=str(db_path), outlet_ids=outlet_ids,
-                    run_id=run_id, due_only=due_only,
-                )
-            )  # fmt: skip
-    except KeyboardInterrupt:
-        raise fail("interrupted; what was stored so far is kept", 130) from None
-    except RuntimeError as exc:
-        if "ephemeral Prefect API server" not in str(exc):
-            raise
-        raise fail(
-            "Prefect's local API server did not start in time; nothing was fetched. Try again, "
-            "raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now "
-            f"{os.environ.get('PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS')} s) or set "
-            "PREFECT_API_URL to a running server"
-        ) from None
+            summary = run_once(cfg, db_path, outlet_ids, progress, err, verbose, due_only)
+    except Interrupted as exc:
+        message = f"stopped ({exc}); the articles extracted until then are stored in {db_path}"
+        raise fail(message, 128 + exc.signum) from None
+    except StoreError as exc:
+        raise fail(str(exc)) from None
     print_summary(out, err, summary, db_path)
     return summary
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only SQL statement.")],
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="A read-only SQL statement; - reads it from stdin.", show_default=False
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Read the SQL from this file (- for stdin).")
+    ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
     db: DbOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
-    """Query the store read-only (works while a run is writing)."""
+    """Query the store read-only (works while a run is writing). A query may begin with a
+    `--` comment."""
     from storage.db import Store, StoreError
 
+    text = _sql_text(query, file)
     store = Store(_db(db, _config(config, required=False)))
     try:
-        result = store.query(query)
+        result = store.query(text)
     except StoreError as exc:
         raise fail(str(exc)) from None
     if result.note:
@@ -142,6 +145,32 @@ def sql(
             table.add_row(*[Text(_cell(v)) for v in row])  # data, not rich markup
         out.print(table)
         out.print(f"{len(result.rows)} row(s)", style="dim")
+
+
+def _sql_text(query: str | None, file: Path | None) -> str:
+    """The statement from the argument, a file or stdin; one line on what is missing."""
+    if query is not None and file is not None:
+        raise fail("give the SQL either as an argument or with --file, not both")
+    source = str(file) if file is not None else query
+    if source == "-":
+        text = sys.stdin.read()
+    elif file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    else:
+        text = query or ""
+    if not _has_statement(text):
+        raise fail("no SQL statement given (an argument, --file FILE, or - for stdin)")
+    return text
+
+
+def _has_statement(text: str) -> bool:
+    """Anything left once comments and semicolons are taken away."""
+
+    bare = re.sub(r"--[^\n]*|/\*.*?\*/", " ", text, flags=re.S)
+    return bool(bare.replace(";", " ").strip())
 
 
 def _plain(value: Any) -> Any:
@@ -208,12 +237,13 @@ def demo(
             "--config", "-c", help=r"Take \[settings] (user agent, timeouts...) from this file."
         ),
     ] = DEFAULT_CONFIG,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the run's log.")] = False,
 ) -> None:
     """Run the real pipeline against recorded snapshots of three outlets served on loopback."""
     from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
     from storage.db import Store
 
+    db = checked_db(db)
     manifest = load_manifest()
     server = SiteServer(demo_sites(), ports=[port + i for i in range(len(manifest))])
     try:
@@ -231,7 +261,7 @@ def demo(
             say(f"serving {site.real_origin} at {site.url}", style="dim")
         cfg = _config(config_path)
         assert cfg is not None
-        summary = _run_flow(cfg, db, None, verbose)
+        summary = _run(cfg, db, None, verbose)
     result = Store(db).query(
         """SELECT outlet_id, strftime(published_at, '%Y-%m-%d %H:%M') AS "published (UTC)",
                   date_source, array_to_string(authors, ', ') AS authors, language AS lang,

@@ -51,7 +51,16 @@ def load_config(path: Path, required: bool = True) -> Config | None:
 
 def db_path(db: Path | None, config: Config | None) -> Path:
     if db is not None:
-        return db
+        return checked_db(db)
     if os.environ.get("NEWSMON_DB"):
-        return Path(os.environ["NEWSMON_DB"])
-    return config.settings.db if config else DEFAULT_DB
+        return checked_db(Path(os.environ["NEWSMON_DB"]))
+    return checked_db(config.settings.db if config else DEFAULT_DB)
+
+
+def checked_db(path: Path) -> Path:
+    """The database file, or one line on what is wrong with the path."""
+    if path.is_dir():
+        raise fail(
+            f"{path} is a directory; give the database file, such as {path / 'newsmon.duckdb'}"
+        )
+    return path

@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, InvalidStateError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,9 +122,11 @@ class Extractor:
         except BrokenProcessPool:
             release_pool()  # the first extraction starts a fresh one
         except BaseException as exc:  # noqa: BLE001 - handed to the first extraction to raise
-            done.set_exception(exc)
+            with contextlib.suppress(InvalidStateError):  # the run was stopped meanwhile
+                done.set_exception(exc)
             return
-        done.set_result(None)
+        with contextlib.suppress(InvalidStateError):
+            done.set_result(None)
 
     async def __call__(self, job: ExtractJob) -> Article | UrlFailure:
         starting = self._starting
@@ -199,7 +201,11 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     ctx.progress.articles_planned(outlet, len(fresh))
 
     sink = _Sink(outlet, ctx)
-    failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add)
+    try:
+        failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add)
+    except asyncio.CancelledError:  # the run is stopped (Ctrl-C, SIGTERM): keep what is done
+        await sink.flush()
+        raise
     # robots.txt saying no is the site's wish, not a failure.
     blocked = [f for f in failures if f.failure.kind == FailureKind.ROBOTS]
     failures = [f for f in failures if f.failure.kind != FailureKind.ROBOTS]
@@ -287,6 +293,13 @@ class _Sink:
         if len(self.pending) >= FLUSH_EVERY:
             chunk, self.pending = self.pending, []
             async with self._writing:
+                await self._write(chunk)
+
+    async def flush(self) -> None:
+        """Write what is extracted and not yet written, now."""
+        async with self._writing:
+            chunk, self.pending = self.pending, []
+            if chunk:
                 await self._write(chunk)
 
     async def remainder(self) -> tuple[list[Article], list[UrlAlias]]:

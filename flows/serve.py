@@ -1,9 +1,12 @@
-"""`newsmon serve`: scheduled ingest runs and a daily health report as Prefect deployments.
+"""`newsmon serve`: a run whenever some outlet is due and a daily health report, each recorded
+as a Prefect flow run, until Ctrl-C or SIGTERM.
 
-Prefect schedules only through a server. With PREFECT_API_URL set, that server is used (the
-compose stack); without it, serve starts a private one (SQLite under the data directory) as its
-own child process and stops it on the way out. One serve per data directory: two schedulers on
-one store would poll every outlet twice.
+serve keeps its own schedule (a tick reads who is due from the store) rather than Prefect's:
+Prefect's schedules create a flow run for every tick, and most ticks find nothing due. With
+PREFECT_API_URL set (the compose stack, or the active Prefect profile), that server records
+the runs; without it, serve starts a private one (SQLite under the data directory) as its own
+child process, which dies with it, and stops it on the way out. One serve per data directory:
+two schedulers on one store would poll every outlet twice.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import httpx
 
 from flows.config import Config
+from flows.ingest import due_outlets
+from flows.prefect_api import configured_api
+from storage.db import Store, StoreError
 
 LOCK_FILE = ".newsmon-serve.lock"
 
@@ -60,17 +65,13 @@ def single_instance(data_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def local_prefect_server(
-    data_dir: Path, port: int, tick_s: float = 60.0, timeout_s: float = 120.0
-) -> Iterator[str]:
+def local_prefect_server(data_dir: Path, port: int, timeout_s: float = 120.0) -> Iterator[str]:
     """A Prefect server of our own on 127.0.0.1:port; yields its API URL."""
     home = (data_dir / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if _port_taken(port):
         raise ServeError(f"port {port} on 127.0.0.1 is taken; choose another with --port")
     env = {
-        # Create scheduled runs promptly (Prefect's default looks once a minute).
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(max(5, min(60, int(tick_s / 2)))),
         **os.environ,
         "PREFECT_HOME": str(home),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
@@ -134,41 +135,62 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def deployments(
-    config: Config, db: Path, outlet_ids: list[str] | None, tick_s: float | None = None
-) -> list:
-    """The scheduled work: ingest every tick (each run polls only the outlets that are due,
-    then sends alerts and checks health) and the daily health report."""
-    from prefect.types.entrypoint import EntrypointType
+def next_report_at(hhmm: str | None, now: datetime) -> datetime | None:
+    """When the daily health report is next due after `now` (UTC "HH:MM"; None = off)."""
+    if not hhmm:
+        return None
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at if at > now else at + timedelta(days=1)
 
-    from flows.ingest import health_report, ingest
 
-    ids = outlet_ids or [o.id for o in config.outlets]
-    tick = tick_s or config.schedule.tick_s(ids)
-    common = {"config_path": str(config.path.resolve()), "db_path": str(db.resolve())}
-    found = [
-        ingest.to_deployment(
-            name="newsmon-ingest",
-            interval=timedelta(seconds=tick),
-            parameters={**common, "outlet_ids": outlet_ids, "due_only": True},
-            description=f"Poll the due outlets of {config.path.name}, then alerts and health.",
-            paused=False,
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        )
-    ]
-    if config.schedule.health_report:
-        hour, minute = config.schedule.health_report.split(":")
-        found.append(
-            health_report.to_deployment(
-                name="newsmon-health-report",
-                cron=f"{int(minute)} {int(hour)} * * *",
-                parameters=common,
-                description="Daily source health report to the alert channels.",
-                paused=False,
-                entrypoint_type=EntrypointType.MODULE_PATH,
-            )
-        )
-    return found
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def serve_loop(
+    config: Config,
+    db: Path,
+    outlet_ids: list[str] | None,
+    tick_s: float,
+    run: Callable[[], Awaitable[object]],
+    report: Callable[[], Awaitable[object]],
+    announce: Callable[[str], None],
+    clock: Clock | None = None,
+) -> None:
+    """Every tick: a run when some outlet is due (none otherwise, so idle ticks leave no flow
+    run behind), and the health report once a day. Until cancelled."""
+    clock = clock or RealClock()
+    store = Store(db)
+    outlets = [o for o in config.outlets if not outlet_ids or o.id in outlet_ids]
+    next_report = next_report_at(config.schedule.health_report, clock.now())
+    while True:
+        now = clock.now()
+        try:
+            polls = await asyncio.to_thread(store.poll_states, 30.0)
+        except StoreError as exc:  # not knowing who is due, polling everyone would hammer them
+            announce(f"{now:%H:%M} skipping this tick: cannot read the polling state: {exc}")
+        else:
+            chosen = due_outlets(config, outlets, polls, now)
+            if chosen:
+                await run()
+            else:
+                upcoming = min(outlets, key=lambda o: polls[o.id].next_due_at)
+                at = polls[upcoming.id].next_due_at
+                announce(f"{now:%H:%M} nothing due; next: {upcoming.id} at {at:%H:%M} UTC")
+        if next_report is not None and clock.now() >= next_report:
+            await report()
+            next_report = next_report_at(config.schedule.health_report, clock.now())
+        await clock.sleep(tick_s)
 
 
 def serve(
@@ -177,66 +199,52 @@ def serve(
     port: int,
     outlet_ids: list[str] | None = None,
     tick_s: float | None = None,
-    announce: callable = print,  # type: ignore[valid-type]
+    announce: Callable[[str], None] = print,
 ) -> None:
     """Blocks until Ctrl-C (or SIGTERM); raises ServeError for what stops it from starting."""
     data_dir = db.resolve().parent
     ids = outlet_ids or [o.id for o in config.outlets]
     tick = tick_s or config.schedule.tick_s(ids)
     with single_instance(data_dir):
-        given = os.environ.get("PREFECT_API_URL")
-        server = (
-            contextlib.nullcontext(given) if given else local_prefect_server(data_dir, port, tick)
-        )
-        with server as url, _terminate_as_interrupt():
+        given = configured_api()
+        server = contextlib.nullcontext(given) if given else local_prefect_server(data_dir, port)
+        with server as url:
             assert url is not None
-            # Flow runs execute in child processes, which take the server from the environment.
-            os.environ["PREFECT_API_URL"] = url
-            from prefect import serve as prefect_serve
-            from prefect.settings import PREFECT_API_URL, temporary_settings
-
-            from flows.ingest import ingest
+            os.environ["PREFECT_API_URL"] = url  # before Prefect is imported: it reads it once
             from flows.pipeline import release_pool
+            from flows.prefect_flows import health_report, ingest
 
-            with temporary_settings(updates={PREFECT_API_URL: url}):
-                planned = deployments(config, db, outlet_ids, tick)
-                ui = url.removesuffix("/api")
-                announce(
-                    f"newsmon serve: {len(ids)} outlet(s) into {db}; looking for due outlets "
-                    f"every {tick / 60:g} min"
-                    + (
-                        f", health report daily at {config.schedule.health_report} UTC"
-                        if config.schedule.health_report
-                        else ""
-                    )
+            common = {"config_path": str(config.path.resolve()), "db_path": str(db.resolve())}
+
+            async def run() -> None:
+                try:
+                    await ingest(**common, outlet_ids=outlet_ids, due_only=True)
+                finally:
+                    release_pool()  # the workers' memory is not held between passes
+
+            async def report() -> None:
+                await health_report(**common)
+
+            announce(
+                f"newsmon serve: {len(ids)} outlet(s) into {db}; looking for due outlets "
+                f"every {tick / 60:g} min"
+                + (
+                    f", health report daily at {config.schedule.health_report} UTC"
+                    if config.schedule.health_report
+                    else ""
                 )
-                announce(
-                    f"Prefect: {ui} {'(given)' if given else '(local, data in ' + str(data_dir / 'prefect') + ')'}"
-                )
-                announce("Ctrl-C stops.")
-                # The due outlets now, rather than one tick from now.
-                asyncio.run(
-                    ingest(
-                        config_path=str(config.path.resolve()), db_path=str(db.resolve()),
-                        outlet_ids=outlet_ids, due_only=True,
-                    )
-                )  # fmt: skip
-                release_pool()  # scheduled runs extract in their own processes
-                # Prefect's runner stops on SIGTERM by exiting; it leaves a harmless warning.
-                warnings.filterwarnings("ignore", message="coroutine 'Runner.astop'")
-                # One run at a time: a slow pass delays the next tick instead of overlapping it.
-                prefect_serve(*planned, limit=1, print_starting_message=False)
+            )
+            where = "(given)" if given else f"(local, data in {data_dir / 'prefect'})"
+            announce(f"Prefect: {url.removesuffix('/api')} {where}")
+            announce("Ctrl-C stops.")
+            loop = serve_loop(config, db, outlet_ids, tick, run, report, announce)
+            with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+                asyncio.run(_until_stopped(loop))
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """`docker stop` sends SIGTERM: shut down as cleanly as on Ctrl-C."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+async def _until_stopped(work: Awaitable[None]) -> None:
+    """`docker stop` sends SIGTERM: stop as cleanly as on Ctrl-C."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    await work

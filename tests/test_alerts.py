@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
 from evaluation.rules import Item, load_set
-from flows.ingest import ingest
 from tests.support.configs import outlet_toml, write_config
 from tests.support.pages import rss
+from tests.support.runs import run_once
 from tests.support.server import Receiver, Response, Site
 
 ITEMS = {item.id: item for item in load_set("original")}
@@ -32,9 +31,7 @@ def page(item: Item, published: datetime, prefix: str = "", suffix: str = "") ->
     ).encode()
 
 
-def test_one_notification_per_story_exactly_once(
-    tmp_path: Path, serve, prefect_api: str, receiver: Receiver
-) -> None:  # noqa: ANN001
+def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, receiver: Receiver) -> None:  # noqa: ANN001
     now = datetime.now(UTC)
     news = Site("https://news.example")
     wire = Site("https://wire.example")
@@ -68,7 +65,7 @@ def test_one_notification_per_story_exactly_once(
     db = tmp_path / "a.duckdb"
 
     def run() -> None:
-        asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+        run_once(config, db)
 
     run()
     titles = sorted(m["title"] for m in receiver.messages)

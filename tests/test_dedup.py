@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -15,11 +14,11 @@ from extractors.article_text import normalize_text
 from extractors.fingerprint import fingerprint
 from extractors.records import Article, Batch
 from extractors.urls import url_key
-from flows.ingest import ingest
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.factories import make_article
 from tests.support.pages import demo_page, rss
+from tests.support.runs import run_once
 from tests.support.server import Response, Site
 
 
@@ -49,9 +48,7 @@ def page(title: str, paragraphs: list[str], head: str = "", chrome: str = "") ->
     ).encode()
 
 
-def test_url_variants_syndicated_copy_and_snippet_form_one_story(
-    tmp_path: Path, serve, prefect_api: str
-) -> None:  # noqa: ANN001
+def test_url_variants_syndicated_copy_and_snippet_form_one_story(tmp_path: Path, serve) -> None:  # noqa: ANN001
     title, text = demo_text("eurasianet", 0)
     paragraphs = text.split("\n")
     origin_site = Site("https://origin.example")
@@ -137,7 +134,7 @@ def test_url_variants_syndicated_copy_and_snippet_form_one_story(
         finally:
             con.close()
 
-    asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    run_once(config, db)
     rows = snapshot()
     assert sorted(r[1] for r in rows) == ["digest", "digest", "origin", "reprint"]
     con = duckdb.connect(str(db), read_only=True)
@@ -154,7 +151,7 @@ def test_url_variants_syndicated_copy_and_snippet_form_one_story(
     assert len(roots) == 1 and roots[0][0] == roots[0][2]
     assert all(r[3] == roots[0][0] for r in big_story if r is not roots[0])
 
-    asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    run_once(config, db)
     assert snapshot() == rows  # a rerun changes nothing
 
 

@@ -3,19 +3,18 @@ and a real webhook hears about it exactly once (and once more when it recovers).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flows.ingest import ingest
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet
+from tests.support.runs import run_once
 from tests.support.server import Receiver
 
 
 def test_layout_change_turns_degraded_within_two_runs_and_recovers(
-    tmp_path: Path, serve, prefect_api: str, receiver: Receiver
+    tmp_path: Path, serve, receiver: Receiver
 ) -> None:
     outlet = GrowingOutlet()
     outlet.publish()
@@ -29,7 +28,7 @@ def test_layout_change_turns_degraded_within_two_runs_and_recovers(
     store = Store(db)
 
     def run() -> str:
-        summary = asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+        summary = run_once(config, db)
         assert summary.health is not None and not summary.health.errors
         return summary.health.table[0].state
 
@@ -70,7 +69,7 @@ def test_layout_change_turns_degraded_within_two_runs_and_recovers(
 
 
 def test_a_dead_outlet_is_failing_backs_off_and_is_announced_once(
-    tmp_path: Path, serve, prefect_api: str, receiver: Receiver
+    tmp_path: Path, serve, receiver: Receiver
 ) -> None:
     outlet = GrowingOutlet()
     outlet.publish()
@@ -81,10 +80,10 @@ def test_a_dead_outlet_is_failing_backs_off_and_is_announced_once(
         + f'\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/health"]\n',
     )
     db = tmp_path / "f.duckdb"
-    asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    run_once(config, db)
     server.stop()  # the outlet goes away
     for _ in range(3):
-        asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+        run_once(config, db)
     poll = Store(db).poll_states()["changing"]
     assert poll.failures == 3
     wait = poll.next_due_at - (poll.last_polled_at or datetime.now(UTC))

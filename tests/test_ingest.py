@@ -11,20 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from extractors.records import Outlet
+from flows.config import load
 from flows.demo.server import demo_config, load_manifest
-from flows.ingest import RunSummary, ingest
+from flows.ingest import RunSummary, run_pass
+from flows.pipeline import NoProgress
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet, demo_page, rss, sitemap
 from tests.support.processes import held_by_other_process
+from tests.support.runs import run_once
 from tests.support.server import Response, Site, SiteServer, recorded_sites
 from tests.support.store import rows
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
-
 
 def run(config: Path, db: Path) -> RunSummary:
-    return asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    return run_once(config, db)
 
 
 def by_outlet(summary: RunSummary) -> dict:
@@ -171,6 +173,47 @@ def test_run_while_another_process_holds_the_database(tmp_path: Path, serve) -> 
     assert rows(db, f"SELECT stored FROM runs WHERE run_id = '{summary.run_id}'") == [(3,)]
 
 
+def test_a_stopped_run_keeps_the_articles_it_had_extracted(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    """Ctrl-C or SIGTERM cancel the run: an outlet still waiting for one page writes the three
+    it had extracted before the cancellation ends the run."""
+    site = Site("https://stopped.example")
+    paths = [f"/news/story-number-{i}" for i in range(4)]
+    for i, path in enumerate(paths[:3]):
+        site.routes[path] = Response(demo_page("eurasianet", i))
+    site.routes[paths[3]] = Response(demo_page("aze-media", 0), delay_s=60)  # never in time
+    site.routes["/rss"] = Response(rss(site.real_origin, paths), "application/rss+xml")
+    serve(site)
+    config = write_config(
+        tmp_path / "c.toml",
+        "[settings]\nretries = 0\nread_timeout_s = 120\nworkers = 2\n"
+        + outlet_toml("stopped", site, feeds=["/rss"]),
+    )
+    db = tmp_path / "s.duckdb"
+
+    class Watch(NoProgress):
+        def __init__(self) -> None:
+            self.done = 0
+            self.three = asyncio.Event()
+
+        def article_done(self, outlet: Outlet) -> None:
+            self.done += 1
+            if self.done == 3:
+                self.three.set()
+
+    async def stop_after_three() -> None:
+        watch = Watch()
+        run = asyncio.create_task(run_pass(load(config), db, progress=watch))
+        await watch.three.wait()  # the third is in the pass's sink too: nothing awaits between
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(stop_after_three())
+    assert sorted(rows(db, "SELECT url FROM articles")) == sorted(
+        (f"{site.url}{path}",) for path in paths[:3]
+    )
+
+
 def test_homepage_only_outlet_discovers_and_remembers_sources(tmp_path: Path, serve) -> None:  # noqa: ANN001
     site = Site("https://homeonly.example")
     paths = [f"/2025/07/0{i + 1}/azerbaijan-russia-story-{i}" for i in range(2)]
@@ -256,7 +299,7 @@ def test_section_pages_with_pagination_and_canonical_variants(tmp_path: Path, se
 
 
 def test_a_big_pass_is_written_in_chunks_and_counted_whole(
-    tmp_path: Path, serve, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Memory stays bounded on a big outlet: articles go to the store every FLUSH_EVERY, and
     the runs row still counts all of them."""
@@ -270,7 +313,7 @@ def test_a_big_pass_is_written_in_chunks_and_counted_whole(
         tmp_path / "c.toml", config_text(outlet_toml("big", outlet.site, feeds=["/rss"]))
     )
     db = tmp_path / "big.duckdb"
-    summary = asyncio.run(ingest(config_path=str(config), db_path=str(db)))
+    summary = run_once(config, db)
     assert [(r.stored, r.extracted, r.status) for r in summary.reports] == [(7, 7, "ok")]
     store = Store(db)
     assert store.query("SELECT stored FROM runs").rows == [(7,)]
@@ -278,7 +321,7 @@ def test_a_big_pass_is_written_in_chunks_and_counted_whole(
 
 
 def test_a_pass_asks_for_batch_scheduling_before_its_workers_start(
-    tmp_path: Path, serve, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import flows.ingest
     import flows.pipeline
@@ -295,7 +338,7 @@ def test_a_pass_asks_for_batch_scheduling_before_its_workers_start(
     config = write_config(
         tmp_path / "c.toml", config_text(outlet_toml("batch", outlet.site, feeds=["/rss"]))
     )
-    asyncio.run(ingest(config_path=str(config), db_path=str(tmp_path / "b.duckdb")))
+    run_once(config, tmp_path / "b.duckdb")
     assert order == ["batch", "pool"]
 
 

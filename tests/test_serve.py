@@ -1,47 +1,150 @@
-"""Unattended operation as a user runs it: `newsmon serve` with its own Prefect server on a
-short interval, queries while it works, a second serve refused, Ctrl-C; and two ingest
-processes writing one data directory at once."""
+"""`newsmon serve`: its schedule with an injectable clock (a run only when an outlet is due,
+the daily report), then as a user runs it: its own Prefect server, queries while it works, a
+second serve refused, idle ticks that leave no flow run, Ctrl-C; and two ingest processes
+writing one data directory at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from extractors.records import Batch, Outlet, PollState
+from flows.config import load
+from flows.serve import next_report_at, serve_loop
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet
+from tests.support.processes import listening
+from tests.support.server import free_port_block
 
-pytestmark = pytest.mark.slow
 NEWSMON = [sys.executable, "-m", "flows.cli"]
+T0 = datetime(2026, 12, 1, 7, 58, tzinfo=UTC)
+
+
+class FakeClock:
+    """Time moves only when the loop sleeps; the loop stops after `ticks` sleeps."""
+
+    def __init__(self, start: datetime, ticks: int) -> None:
+        self.at, self.ticks = start, ticks
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.ticks -= 1
+        if self.ticks == 0:
+            raise asyncio.CancelledError
+        self.at += timedelta(seconds=seconds)
+
+
+def scheduled(tmp_path: Path, report: str = "08:00"):  # noqa: ANN201
+    config = write_config(
+        tmp_path / "c.toml",
+        f'[schedule]\ninterval_minutes = 5\nmin_interval_minutes = 1\nhealth_report = "{report}"\n'
+        + config_text(
+            outlet_toml("a", "https://a.example/"), outlet_toml("b", "https://b.example/")
+        ),
+    )
+    return load(config)
+
+
+def polled(store: Store, when: datetime, **next_due: datetime) -> None:
+    store.write(
+        Batch(
+            "r",
+            outlets=[Outlet(o, o.upper(), f"https://{o}.example/", "en") for o in next_due],
+            polls=[PollState(o, 300.0, at, last_polled_at=when) for o, at in next_due.items()],
+        )
+    )
+
+
+def test_a_tick_runs_only_when_an_outlet_is_due_and_reports_once_a_day(tmp_path: Path) -> None:
+    config = scheduled(tmp_path)
+    db = tmp_path / "s.duckdb"
+    store = Store(db)
+    clock = FakeClock(T0, ticks=12)  # 07:58, then a tick a minute until 08:09
+    events: list[tuple[str, datetime]] = []
+    lines: list[str] = []
+
+    async def run() -> None:
+        events.append(("run", clock.now()))
+        # As a pass leaves it: a due again in 5 minutes, b in 30.
+        polled(store, clock.now(), a=clock.now() + timedelta(minutes=5),
+               b=clock.now() + timedelta(minutes=30))  # fmt: skip
+
+    async def report() -> None:
+        events.append(("report", clock.now()))
+
+    loop = serve_loop(config, db, None, 60.0, run, report, lines.append, clock)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(loop)
+    minute = [(kind, f"{at:%H:%M}") for kind, at in events]
+    # Never polled: both due at once. Then a alone every 5 minutes; the report at 08:00 only.
+    assert minute == [("run", "07:58"), ("report", "08:00"), ("run", "08:03"), ("run", "08:08")]
+    idle = [line for line in lines if "nothing due" in line]
+    assert len(idle) == 12 - 3  # every other tick said so, and made no run
+    assert idle[0] == "07:59 nothing due; next: a at 08:03 UTC"
+
+
+def test_an_unreadable_polling_state_skips_the_tick_instead_of_polling_everyone(
+    tmp_path: Path,
+) -> None:
+    config = scheduled(tmp_path, report="")
+    db = tmp_path / "s.duckdb"
+    db.mkdir()  # not a database: the polling state cannot be read
+    runs: list[datetime] = []
+    lines: list[str] = []
+
+    async def run() -> None:
+        runs.append(T0)
+
+    async def report() -> None:
+        raise AssertionError("no report is configured")
+
+    clock = FakeClock(T0, ticks=3)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(serve_loop(config, db, None, 60.0, run, report, lines.append, clock))
+    assert runs == []
+    assert len(lines) == 3 and all("cannot read the polling state" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("hhmm", "now", "expected"),
+    [
+        (
+            "08:00",
+            datetime(2026, 12, 1, 7, 59, tzinfo=UTC),
+            datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+        ),
+        ("08:00", datetime(2026, 12, 1, 8, 0, tzinfo=UTC), datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
+        (
+            "00:30",
+            datetime(2026, 12, 31, 23, 0, tzinfo=UTC),
+            datetime(2027, 1, 1, 0, 30, tzinfo=UTC),
+        ),
+        ("", datetime(2026, 12, 1, 7, 0, tzinfo=UTC), None),
+    ],
+)
+def test_next_report_time(hhmm: str, now: datetime, expected: datetime | None) -> None:
+    assert next_report_at(hhmm or None, now) == expected
 
 
 def env_without_server(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1", PREFECT_HOME=str(tmp_path / "home"))
     env.pop("PREFECT_API_URL", None)
     env.pop("NEWSMON_DB", None)
-    env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "5"
-    env["PREFECT_RUNNER_POLL_FREQUENCY"] = "2"
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def sql(db: Path, query: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -51,63 +154,63 @@ def sql(db: Path, query: str, env: dict[str, str]) -> subprocess.CompletedProces
     )  # fmt: skip
 
 
-def test_serve_runs_unattended_on_schedule_and_stops_cleanly(tmp_path: Path, serve) -> None:
+def wait_for(what: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
+    """Until `what` holds, or fail with serve's log (the deadline is for a run that never
+    gets there, not a bound on how fast it gets there)."""
+    deadline = time.monotonic() + 300
+    while not what():
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_serve_runs_unattended_and_idle_ticks_leave_no_flow_run(tmp_path: Path, serve) -> None:
     outlets = [GrowingOutlet(f"https://serve{n}.example") for n in range(2)]
     for outlet in outlets:
         outlet.publish()
     serve(*(o.site for o in outlets))
-    schedule = (
-        "[schedule]\ninterval_minutes = 0.1\nmin_interval_minutes = 0.1\n"
-        'max_interval_minutes = 0.1\nhealth_report = ""\n'
-    )
     config = write_config(
         tmp_path / "c.toml",
-        schedule
+        '[schedule]\ninterval_minutes = 30\nhealth_report = ""\n'
         + config_text(
             *(outlet_toml(f"serve{n}", o.site, feeds=["/rss"]) for n, o in enumerate(outlets))
         ),
     )
-    data = tmp_path / "data"
-    db = data / "serve.duckdb"
+    db = tmp_path / "data" / "serve.duckdb"
     env = env_without_server(tmp_path)
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [*NEWSMON, "serve", "--config", str(config), "--db", str(db), "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
-    )  # fmt: skip
+    port = free_port_block(1, first=21000)
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [*NEWSMON, "serve", "--config", str(config), "--db", str(db), "--port", str(port),
+             "--tick-seconds", "1"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
+        )  # fmt: skip
+    api = f"http://127.0.0.1:{port}/api"
     try:
-        queries: list[subprocess.CompletedProcess] = []
-        second = None
-        runs = 0
-        deadline = time.monotonic() + 240
-        while runs < 3 and time.monotonic() < deadline and server.poll() is None:
-            time.sleep(2)
-            if not db.exists():
-                continue
-            result = sql(db, "SELECT count(DISTINCT run_id) FROM runs", env)
-            queries.append(result)
-            if result.returncode == 0:
-                runs = int(result.stdout.split()[-1])
-            for outlet in outlets:
-                outlet.publish(1)  # something new for the next pass
-            if second is None:
-                second = subprocess.run(
-                    [*NEWSMON, "serve", "--config", str(config), "--db", str(db),
-                     "--port", str(free_port())],
-                    capture_output=True, text=True, timeout=60, env=env,
-                )  # fmt: skip
-        output = (tmp_path / "serve.log").read_text()
-        assert runs >= 3, output[-3000:]
-        assert queries and all(q.returncode == 0 for q in queries), [q.stderr for q in queries]
-        assert second is not None and second.returncode == 2
+        # The first tick polls both outlets; later ones find nothing due for 30 minutes.
+        wait_for(lambda: log_path.read_text().count("nothing due") >= 3, server, log_path)
+        query = sql(db, "SELECT outlet_id, count(*) FROM articles GROUP BY 1 ORDER BY 1", env)
+        assert query.returncode == 0, query.stderr
+        assert query.stdout.splitlines() == ["outlet_id,count_star()", "serve0,3", "serve1,3"]
+        second = subprocess.run(
+            [*NEWSMON, "serve", "--config", str(config), "--db", str(db),
+             "--port", str(free_port_block(1, first=21100))],
+            capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+        assert second.returncode == 2
         assert "already running" in second.stderr and "Traceback" not in second.stderr
-        assert listening(port)  # the local Prefect server, with the UI
+
+        flow_runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=30).json()
+        assert [r["state_type"] for r in flow_runs] == ["COMPLETED"]  # the pass, no idle tick
+        task_runs = httpx.post(f"{api}/task_runs/filter", json={}, timeout=30).json()
+        names = {r["name"] for r in task_runs}
+        assert {"ingest-serve0", "ingest-serve1"} <= names  # one task per outlet, by name
         artifacts = httpx.post(
-            f"http://127.0.0.1:{port}/api/artifacts/filter",
-            json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}, timeout=10,
+            f"{api}/artifacts/filter",
+            json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}, timeout=30,
         ).json()  # fmt: skip
-        assert len(artifacts) >= 2  # a per-outlet table on every scheduled run
         rows = artifacts[0]["data"]
         rows = json.loads(rows) if isinstance(rows, str) else rows
         assert {row["outlet"] for row in rows} == {"serve0", "serve1"}
@@ -118,19 +221,15 @@ def test_serve_runs_unattended_on_schedule_and_stops_cleanly(tmp_path: Path, ser
         finally:
             if server.poll() is None:
                 server.kill()
-            log.close()
-    output = (tmp_path / "serve.log").read_text()
+    output = log_path.read_text()
     assert server.returncode in (0, 130), output[-3000:]
     assert "Traceback" not in output
     assert not listening(port)  # the local server went with it
-    stored = Store(db).query("SELECT outlet_id, count(*) FROM articles GROUP BY 1 ORDER BY 1")
-    assert [r[0] for r in stored.rows] == ["serve0", "serve1"]
-    assert all(r[1] >= 4 for r in stored.rows)  # the first 3 and later ones
     polls = Store(db).poll_states()
     assert set(polls) == {"serve0", "serve1"}
-    assert all(p.interval_s == pytest.approx(6) for p in polls.values())
 
 
+@pytest.mark.slow
 def test_two_ingest_processes_on_one_store_lose_and_duplicate_nothing(
     tmp_path: Path, serve, prefect_api: str
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -28,3 +30,29 @@ def held_by_other_process(db: Path, seconds: float = 60) -> Iterator[subprocess.
     finally:
         proc.kill()
         proc.wait()
+
+
+def listening(port: int) -> bool:
+    """Something accepts connections on this loopback port."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def in_session(sid: int) -> list[str]:
+    """The command lines of the live processes of session `sid` (a process started with
+    start_new_session leads one; its children stay in it unless they leave on purpose, and
+    keep it when they are orphaned)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[3]) != sid or fields[0] == b"Z":  # session id; zombies are gone
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                found.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
+        except (OSError, IndexError, ValueError):
+            continue  # ended while we looked
+    return found
