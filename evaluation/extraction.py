@@ -11,7 +11,8 @@ Corpora (each skipped when absent; all absent: nothing to do, exit 0):
   looked at: it tells whether a change helps pages nobody has seen).
 
 Figures, each over the pages whose ground truth has the field:
-- title: the headline exactly (case, whitespace and Unicode compatibility forms folded).
+- title: the headline exactly (case, whitespace, Unicode compatibility forms and typographic
+  quotes, dashes and invisible hyphens folded).
 - author: every name given is one the ground truth names (no labels, site names or extras) and
   every full name of the ground truth is given (single-word credentials such as "MD" aside).
 - date: the publication date within one day (time zones shift the day at the edges).
@@ -185,8 +186,15 @@ def _words(text: str) -> str:
     return " " + " ".join(_WORD.findall(_fold(text))) + " "
 
 
+# Typographic variants that annotators and pages write either way ("We’ve" / "We've").
+_TYPOGRAPHY = str.maketrans(
+    {"’": "'", "‘": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+     "–": "-", "—": "-", "…": "...", "\u200b": None, "\u00ad": None}
+)  # fmt: skip
+
+
 def title_right(expected: str, got: str | None) -> bool:
-    return _fold(expected) == _fold(got)
+    return _fold(expected.translate(_TYPOGRAPHY)) == _fold((got or "").translate(_TYPOGRAPHY))
 
 
 def author_right(expected: str | list[str], got: list[str]) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
 import lxml.etree
@@ -21,28 +22,20 @@ from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
 from extractors.article_text import normalize_text
-from extractors.discover import parse_datetime
+from extractors.byline import authors
+from extractors.chrome import Chrome
+from extractors.chrome import keys as paragraph_keys
+from extractors.chrome import strip as strip_chrome
+from extractors.dates import htmldate_guess, modified, published
 from extractors.fingerprint import fingerprint, preload
-from extractors.records import Article, Failure, FailureKind, UrlFailure
+from extractors.headline import headline, site_names
+from extractors.records import Article, Failure, FailureKind, TitleSource, UrlFailure
 from extractors.urls import canonicalize, same_site, url_key
 
 EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
 _KICKER_WORDS = 12  # a line before the headline longer than this is body, not a kicker
 SHORT_SAMPLE = 600  # characters; agreed with the 1,500-character sample on 1,332 texts
 MIN_WORDS = 25  # snippet pages (a lead and "...") still count: they join their story
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-_ARTICLE_TYPES = {
-    "article", "newsarticle", "blogposting", "reportagenewsarticle", "opinionnewsarticle",
-    "analysisnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "report", "scholarlyarticle",
-    "techarticle", "liveblogposting",
-}  # fmt: skip
-_DATE_META = (
-    "article:published_time", "og:published_time", "og:article:published_time", "datepublished",
-    "publish-date", "publish_date", "publication_date", "pubdate", "sailthru.date",
-    "parsely-pub-date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
-)  # fmt: skip
-_TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,40}$")
-
 # lxml.html picks the Python class of an element in a Python method each time code touches
 # that element: some 5,000 calls per page through trafilatura, htmldate and readability. A
 # lookup done in C, giving every element lxml.html's HtmlElement, extracts exactly the same
@@ -69,6 +62,7 @@ class ExtractJob:
     hint_title: str | None = None
     hint_published: datetime | None = None
     hint_author: str | None = None
+    chrome: Chrome = Chrome()  # what the outlet repeats on its articles (extractors/chrome.py)
 
 
 def extract(job: ExtractJob) -> Article | UrlFailure:
@@ -94,7 +88,9 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
     if tree is None:
         return _no_text(job, "unparseable HTML")
     jsonld = _jsonld_nodes(tree)
-    page_date = _page_date(tree, job, jsonld)
+    site = site_names(tree, jsonld, job.final_url, None)
+    heading = headline(tree, jsonld, job.final_url, site, job.hint_title)
+    page_date = published(tree, jsonld, job.hint_published, heading.element)
     doc = trafilatura.bare_extraction(
         tree,
         url=job.final_url,
@@ -108,16 +104,24 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
     )
     if doc is None or not (doc.text or "").strip():
         return _no_text(job, "no article text found")
-    text = _without_leading_title(doc.text.strip(), doc.title)
+    title, title_source = heading.text, heading.source
+    if title is None and doc.title:
+        title, title_source = " ".join(doc.title.split()), TitleSource.TITLE
+    text = _without_leading_title(doc.text.strip(), [title, heading.whole, doc.title])
+    paragraphs = paragraph_keys(text)  # before the chrome goes: what the outlet's pages teach
+    text, _ = strip_chrome(text, job.chrome)
     words = word_count(text)
     if words < MIN_WORDS:
         return _no_text(job, f"text too short for an article ({words} words)")
     if _letter_share(text) < 0.6:
         return _no_text(job, "text is not prose (mostly symbols or binary)")
     canonical = _page_canonical(tree, job) or canonicalize(job.final_url) or job.url
-    published_at, date_source = page_date or _htmldate(doc.date)
-    language = detect_language(f"{doc.title or ''}\n{text}") or _declared_language(tree)
-    title = _clean_title(doc.title, doc.sitename) or job.hint_title
+    published_at, date_source = page_date or htmldate_guess(doc.date)
+    modified_at, modified_source = modified(tree, jsonld, heading.element) or (None, None)
+    if modified_at is not None and published_at is not None and modified_at < published_at:
+        modified_at, modified_source = None, None  # an "update" before publication is noise
+    language = detect_language(f"{title or ''}\n{text}") or _declared_language(tree)
+    names, author_source = authors(tree, jsonld, heading.element, site, job.hint_author)
     normalized = normalize_text(text)  # shared by the exact hash and the fingerprint
     return Article(
         id=article_id(canonical),
@@ -125,7 +129,7 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
         url=job.url,
         canonical_url=canonical,
         title=title,
-        authors=_authors(doc.author, tree, jsonld) or _split(job.hint_author),
+        authors=names,
         published_at=published_at,
         date_source=date_source,
         fetched_at=job.fetched_at,
@@ -140,6 +144,11 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
         discovered_via=job.via,
         final_url=job.final_url,
         fingerprint=fingerprint(text, normalized),
+        title_source=title_source,
+        author_source=author_source,
+        modified_at=modified_at,
+        modified_source=modified_source,
+        paragraph_keys=paragraphs,
     )
 
 
@@ -156,21 +165,28 @@ def word_count(text: str) -> int:
 
 
 def _letter_share(text: str) -> float:
+    """Share of letters, their marks and digits among the visible characters: binary or
+    symbol soup has few. Marks count (Devanagari writes vowels as combining signs, which are
+    not letters to str.isalpha), and so do digits (a table of figures is still text)."""
     sample = "".join(text[:5000].split())
-    return sum(ch.isalpha() for ch in sample) / len(sample) if sample else 0.0
+    if not sample:
+        return 0.0
+    kept = sum(ch.isalnum() or unicodedata.category(ch)[0] == "M" for ch in sample)
+    return kept / len(sample)
 
 
-def _without_leading_title(text: str, title: str | None) -> str:
+def _without_leading_title(text: str, titles: list[str | None]) -> str:
     """Drop the headline when it is among the first lines: trafilatura keeps an <h1> inside the
     article container, and the title has its own column. What precedes it goes too (kickers,
     breadcrumbs, datelines, slogans) unless it reads as prose: some layouts put the lead or
-    the whole body above the headline."""
-    if not title:
+    the whole body above the headline. `titles`: the ways the page spells its headline."""
+    wanted = {normalize_text(title) for title in titles if title}
+    wanted.discard("")
+    if not wanted:
         return text
-    wanted = normalize_text(title)
     lines = text.split("\n")
     for index, line in enumerate(lines[:6]):
-        if normalize_text(line) == wanted:
+        if normalize_text(line) in wanted:
             before = lines[:index]
             if any(_is_prose(kept) for kept in before):
                 rest = "\n".join([*before, *lines[index + 1 :]]).strip()
@@ -199,15 +215,10 @@ def content_hash(text: str, normalized: str | None = None) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
-# Compiled once: these run on every page, and one walk of the tree serves both kinds.
+# Compiled once: it runs on every page.
 _CANONICAL = lxml.etree.XPath(
     '//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'
 )
-# (Through the attribute axis: a third of the time of testing every element's attributes.)
-_DATE_MARKED = lxml.etree.XPath(
-    '//@itemprop[.="datePublished"]/.. | //@property[.="dc:date" or .="schema:dateCreated"]/..'
-)
-_TIME_TAGS = lxml.etree.XPath("//time[@datetime]")
 
 
 def _page_canonical(tree: lxml.html.HtmlElement, job: ExtractJob) -> str | None:
@@ -218,33 +229,6 @@ def _page_canonical(tree: lxml.html.HtmlElement, job: ExtractJob) -> str | None:
         if url and same_site(url, job.homepage):
             return url
     return None
-
-
-def _page_date(
-    tree: lxml.html.HtmlElement, job: ExtractJob, jsonld: list[dict]
-) -> tuple[datetime, str] | None:
-    """The strongest plausible publication date the page or its feed states outright, tried in
-    order of trust and only as far as needed; htmldate's guess (day only) is the fallback."""
-    signals = (
-        (lambda: _jsonld_date(jsonld), "jsonld"),
-        (lambda: _meta_date(tree), "meta"),
-        (lambda: job.hint_published, "feed"),
-        (lambda: _time_tag_date(tree), "time-tag"),
-    )
-    for signal, source in signals:
-        date = signal()
-        if _plausible(date):
-            return date, source
-    return None
-
-
-def _htmldate(value: str | None) -> tuple[datetime | None, str | None]:
-    date = parse_datetime(value) if value else None
-    return (date, "htmldate") if _plausible(date) else (None, None)
-
-
-def _plausible(date: datetime | None) -> bool:
-    return date is not None and EARLIEST <= date <= datetime.now(UTC) + timedelta(days=1)
 
 
 def _jsonld_nodes(tree: lxml.html.HtmlElement) -> list[dict]:
@@ -261,23 +245,6 @@ def _jsonld_nodes(tree: lxml.html.HtmlElement) -> list[dict]:
     return nodes
 
 
-def _jsonld_date(jsonld: list[dict]) -> datetime | None:
-    fallback = None
-    for node in jsonld:
-        value = node.get("datePublished") or node.get("dateCreated")
-        if not isinstance(value, str):
-            continue
-        types = node.get("@type")
-        types = [types] if isinstance(types, str) else (types or [])
-        date = parse_datetime(value)
-        if date is None:
-            continue
-        if any(str(t).lower() in _ARTICLE_TYPES for t in types):
-            return date
-        fallback = fallback or date
-    return fallback
-
-
 def _walk_jsonld(data: object):  # noqa: ANN202 - generator over nested JSON-LD
     if isinstance(data, list):
         for item in data:
@@ -287,44 +254,6 @@ def _walk_jsonld(data: object):  # noqa: ANN202 - generator over nested JSON-LD
         for key in ("@graph", "mainEntity", "mainEntityOfPage"):
             if key in data:
                 yield from _walk_jsonld(data[key])
-
-
-def _meta_date(tree: lxml.html.HtmlElement) -> datetime | None:
-    found: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in _DATE_META and meta.get("content") and key not in found:
-            found[key] = meta.get("content")
-    for key in _DATE_META:
-        if key in found:
-            date = parse_datetime(found[key])
-            if date is not None:
-                return date
-    return None
-
-
-def _time_tag_date(tree: lxml.html.HtmlElement) -> datetime | None:
-    """A machine-readable date marked as the publication date, or the first in the article."""
-    marked = _DATE_MARKED(tree)
-    published = [el for el in marked if el.get("itemprop") == "datePublished"]
-    dc_dates = [el for el in marked if el.get("itemprop") != "datePublished"]
-    times = _TIME_TAGS(tree)
-    values = (
-        [el.get("datetime") for el in published]
-        + [el.get("content") for el in published + dc_dates]
-        + [el.get("datetime") for el in times if _inside(el, "article")]
-        + [el.get("datetime") for el in times if _inside(el, "main")]
-    )
-    for value in values:
-        date = parse_datetime(value) if value else None
-        # A bare date has no zone or time: take it, but only with a time does it beat htmldate.
-        if date is not None and "T" in value:
-            return date
-    return None
-
-
-def _inside(element: lxml.html.HtmlElement, tag: str) -> bool:
-    return any(ancestor.tag == tag for ancestor in element.iterancestors())
 
 
 @lru_cache(maxsize=1)
@@ -356,66 +285,6 @@ def _declared_language(tree: lxml.html.HtmlElement) -> str | None:
     if not value:
         return None
     return str(value).replace("_", "-").split("-")[0].lower() or None
-
-
-def _clean_title(title: str | None, sitename: str | None) -> str | None:
-    if not title:
-        return None
-    title = " ".join(title.split())
-    if sitename and title.endswith(sitename) and len(title) > len(sitename) + 5:
-        stripped = _TITLE_SUFFIX.sub("", title)
-        return stripped or title
-    return title
-
-
-def _authors(value: str | None, tree: lxml.html.HtmlElement, jsonld: list[dict]) -> list[str]:
-    """trafilatura's byline, spelled as the page spells it (trafilatura title-cases names)."""
-    names = _split(value)
-    if not names:
-        meta = tree.xpath('//meta[@name="author"]/@content')
-        return _split(str(meta[0])) if meta else []
-    raw = [
-        str(v) for v in tree.xpath('//meta[@name="author"]/@content | //*[@rel="author"]//text()')
-    ]
-    raw += _jsonld_authors(jsonld)
-    spelled = {normalize_text(r): " ".join(r.split()) for r in raw if r.strip()}
-    page: tuple[str, str] | None = None  # the page's text, and folded; read once if needed
-    out = []
-    for name in names:
-        found = spelled.get(normalize_text(name))
-        if found is None:
-            if page is None:
-                text = tree.text_content()
-                page = (text, text.casefold())
-            found = _spelled_in(name, *page)
-        out.append(found)
-    return out
-
-
-def _spelled_in(name: str, page_text: str, folded: str) -> str:
-    """The name as the page's text spells it, or as given when the text does not have it.
-    `folded` is page_text.casefold()."""
-    words = normalize_text(name).split()
-    # A case-insensitive regex over the whole page is slow; most names that are not in the
-    # page's text are told apart by a plain search of the folded text first.
-    if not words or not all(word in folded for word in words):
-        return name
-    # trafilatura folds punctuation too ("commonspace.eu" -> "Commonspace Eu").
-    pattern = r"\b" + r"\W{1,3}".join(re.escape(word) for word in words) + r"\b"
-    match = re.search(pattern, page_text, re.I)
-    return " ".join(match.group(0).split()) if match else name
-
-
-def _jsonld_authors(jsonld: list[dict]) -> list[str]:
-    names: list[str] = []
-    for node in jsonld:
-        authors = node.get("author")
-        for author in authors if isinstance(authors, list) else [authors]:
-            if isinstance(author, dict) and isinstance(author.get("name"), str):
-                names.append(author["name"])
-            elif isinstance(author, str):
-                names.append(author)
-    return names
 
 
 def _split(value: str | list[str] | None) -> list[str]:

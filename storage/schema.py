@@ -268,4 +268,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (outlet_id, url)
     );
     """,
+    # 8: where an article's title, authors and date came from (extractors/headline, byline,
+    # dates), and the last update the page states, kept apart from the publication date.
+    """
+    ALTER TABLE articles ADD COLUMN title_source VARCHAR;
+    ALTER TABLE articles ADD COLUMN author_source VARCHAR;
+    ALTER TABLE articles ADD COLUMN modified_at TIMESTAMPTZ;
+    ALTER TABLE articles ADD COLUMN modified_source VARCHAR;
+    """,
 ]

@@ -15,9 +15,10 @@ def test_author_needs_every_full_name_and_nothing_else() -> None:
     assert not author_right("Ann Lee", ["Ann Leeson"])  # whole words only
 
 
-def test_title_folds_case_space_and_compatibility_forms_only() -> None:
+def test_title_folds_case_space_compatibility_forms_and_typography_only() -> None:
     assert title_right("Baku  talks resume", "baku talks resume")
     assert title_right("ﬁnal offer", "final offer")
+    assert title_right("We've “won” – again", 'We’ve "won" - again')
     assert not title_right("Baku talks resume", "Baku talks resume | Example News")
 
 

@@ -22,8 +22,11 @@ from extractors.records.alerts import (
 from extractors.records.articles import (
     Article,
     ArticleChange,
+    AuthorSource,
     ChangedField,
+    DateSource,
     Fingerprint,
+    TitleSource,
     TopicScore,
     UrlAlias,
     UrlFailure,
@@ -63,8 +66,9 @@ from extractors.records.web import (
 )
 
 __all__ = [
-    "TRANSIENT", "Alert", "ArchiveRef", "Article", "ArticleChange", "Batch", "Candidate",
-    "ChangedField", "Channel", "Deliveries", "Delivery", "DeliveryState",
+    "TRANSIENT", "Alert", "ArchiveRef", "Article", "ArticleChange", "AuthorSource", "Batch",
+    "Candidate", "ChangedField", "Channel", "DateSource", "Deliveries", "Delivery",
+    "DeliveryState", "TitleSource",
     "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
     "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",

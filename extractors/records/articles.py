@@ -3,7 +3,7 @@ topic scores, the URLs an article is known under, and pages that came to nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -33,6 +33,36 @@ class TopicScore:
     terms: list[str]  # "group: term ×count", strongest first
 
 
+class TitleSource(StrEnum):
+    """Which signal gave an article's title (extractors/headline.py has the order)."""
+
+    H1 = "h1"  # the headline the page shows, as its metadata agrees
+    JSONLD = "jsonld"  # the JSON-LD article's headline
+    OG = "og"  # og:title or twitter:title
+    TITLE = "title"  # the document's <title>
+    FEED = "feed"  # the feed's or sitemap's title for the item
+
+
+class AuthorSource(StrEnum):
+    """Which signal named an article's authors (extractors/byline.py has the order)."""
+
+    BYLINE = "byline"  # the byline the page shows near the headline
+    JSONLD = "jsonld"  # the JSON-LD article's author
+    META = "meta"  # meta author tags
+    FEED = "feed"  # the feed item's author
+
+
+class DateSource(StrEnum):
+    """Which signal gave a publication or modification date (extractors/dates.py)."""
+
+    JSONLD = "jsonld"  # the JSON-LD article's datePublished / dateModified
+    META = "meta"  # article:published_time, article:modified_time and kin
+    FEED = "feed"  # the feed's or news sitemap's date for the item
+    TIME_TAG = "time-tag"  # a <time datetime> or itemprop date in the article
+    DATELINE = "dateline"  # the date shown under the headline (day only)
+    HTMLDATE = "htmldate"  # htmldate's guess from the whole page (day only)
+
+
 @dataclass
 class Article:
     id: str
@@ -42,7 +72,7 @@ class Article:
     title: str | None
     authors: list[str]
     published_at: datetime | None
-    date_source: str | None
+    date_source: DateSource | None
     fetched_at: datetime
     language: str | None
     description: str | None
@@ -57,6 +87,13 @@ class Article:
     fingerprint: Fingerprint | None = None
     topics: list[TopicScore] | None = None  # scored by the extraction worker; None: no rules
     archived: ArchiveRef | None = None  # the raw response it was extracted from
+    title_source: TitleSource | None = None
+    author_source: AuthorSource | None = None
+    modified_at: datetime | None = None  # the last update the page states, apart from publication
+    modified_source: DateSource | None = None
+    # Keys of the text's paragraphs before the outlet's chrome was removed (extractors/chrome):
+    # what the outlet's next pages learn their chrome from.
+    paragraph_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

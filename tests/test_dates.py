@@ -1,0 +1,112 @@
+"""Publication and update dates (extractors/dates.py): published beats updated, each with its
+signal, on small realistic pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import lxml.html
+import pytest
+
+from extractors.dates import modified, parse_date, published
+from extractors.records import DateSource
+
+
+def read(head: str, body: str, feed: datetime | None = None):  # noqa: ANN201
+    tree = lxml.html.fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+    jsonld = [
+        json.loads(script.text)
+        for script in tree.iter("script")
+        if script.get("type") == "application/ld+json"
+    ]
+    h1 = next(tree.iter("h1"), None)
+    return published(tree, jsonld, feed, h1), modified(tree, jsonld, h1)
+
+
+def day(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_jsonld_published_and_modified_are_kept_apart() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "datePublished": "2025-03-03T09:30:00+04:00",'
+        ' "dateModified": "2025-03-05T12:00:00+04:00"}</script>'
+    )
+    got_published, got_modified = read(head, "<h1>Talks resume</h1>")
+    assert got_published == (datetime.fromisoformat("2025-03-03T09:30:00+04:00"), "jsonld")
+    assert got_modified == (datetime.fromisoformat("2025-03-05T12:00:00+04:00"), "jsonld")
+
+
+def test_meta_published_time_not_the_modified_one() -> None:
+    head = (
+        '<meta property="article:modified_time" content="2025-03-05T12:00:00Z">'
+        '<meta property="article:published_time" content="2025-03-03T09:30:00Z">'
+    )
+    got_published, got_modified = read(head, "<h1>Talks resume</h1>")
+    assert got_published == (datetime(2025, 3, 3, 9, 30, tzinfo=UTC), DateSource.META)
+    assert got_modified == (datetime(2025, 3, 5, 12, 0, tzinfo=UTC), DateSource.META)
+
+
+@pytest.mark.parametrize(
+    ("dateline", "first", "updated"),
+    [
+        ("<p>Published 3 March 2025 · Updated 5 March 2025</p>", "2025-03-03", "2025-03-05"),
+        ("<p><span>Updated:</span> <span>March 5, 2025</span></p><p>March 3, 2025</p>",
+         "2025-03-03", "2025-03-05"),
+        ("<p>Опубликовано: 3 декабря 2025</p><p>Обновлено: 5 декабря 2025</p>",
+         "2025-12-03", "2025-12-05"),
+        ("<p>Dərc olunub: 3 dekabr 2025</p><p>Yenilənib: 05.12.2025</p>",
+         "2025-12-03", "2025-12-05"),
+    ],
+)  # fmt: skip
+def test_the_dateline_under_the_headline(dateline: str, first: str, updated: str) -> None:
+    body = f"<h1>Talks resume</h1>{dateline}<p>{'Text of the article. ' * 5}</p>"
+    got_published, got_modified = read("", body)
+    assert got_published == (day(first), DateSource.DATELINE)
+    assert got_modified == (day(updated), DateSource.DATELINE)
+
+
+def test_an_update_alone_is_no_publication_date() -> None:
+    got_published, got_modified = read("", "<h1>Talks resume</h1><p>Updated on Jul 4, 2024</p>")
+    assert got_published is None  # the caller falls back to htmldate's guess
+    assert got_modified == (day("2024-07-04"), DateSource.DATELINE)
+
+
+def test_explicit_signals_come_before_the_feed_and_the_page_text() -> None:
+    feed = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    head = '<meta property="article:published_time" content="2025-03-03T09:30:00Z">'
+    body = "<h1>Talks resume</h1><p>Published 2 March 2025</p>"
+    assert read(head, body, feed)[0] == (datetime(2025, 3, 3, 9, 30, tzinfo=UTC), "meta")
+    assert read("", body, feed)[0] == (feed, "feed")
+
+
+def test_implausible_dates_are_passed_over() -> None:
+    future = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    head = (
+        f'<meta property="article:published_time" content="{future}">'
+        '<meta name="date" content="1970-01-01">'
+    )
+    body = "<h1>Talks resume</h1><p>Published 3 March 2025</p>"
+    assert read(head, body)[0] == (day("2025-03-03"), "dateline")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-10-31T08:00:00+04:00", datetime.fromisoformat("2025-10-31T08:00:00+04:00")),
+        ("Fri, 31 Oct 2025 08:00:00 GMT", datetime(2025, 10, 31, 8, 0, tzinfo=UTC)),
+        ("Oct 31, 2025", day("2025-10-31")),
+        ("31st October 2025", day("2025-10-31")),
+        ("31.10.2025", day("2025-10-31")),
+        ("3/4/2025", day("2025-03-04")),  # a slash: month first
+        ("13/11/2025 09:21:40", day("2025-11-13")),  # unless the first cannot be a month
+        ("3 декабря 2025", day("2025-12-03")),
+        ("3 dekabr 2025", day("2025-12-03")),
+        ("no date here", None),
+        ("31.02.2025", None),
+    ],
+)
+def test_dates_as_people_write_them(text: str, expected: datetime | None) -> None:
+    assert parse_date(text) == expected
