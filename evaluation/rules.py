@@ -6,8 +6,9 @@
 The sets live in tests/topics_eval/ (see its README): `original` (set.jsonl, 189 items), `hard`
 (hard.jsonl, 60 hard negatives and positives the shipped rule was tuned on), `heldout1` (36
 items written before any tuning; its first run is in the README, after which it was tuned on)
-and `heldout2` (24 items written before the second round of tuning, never tuned on).
-`extended` is all of them together. When ../shared/corpora is present, the real azernews
+and `heldout2` (24 items written before the second round of tuning, never tuned on), and
+`heldout3` (100 items written before the third round, never tuned on). `extended` is all of
+them together. When ../shared/corpora is present, the real azernews
 articles labelled in tests/topics_eval/corpus_labels.json are scored too (their texts are read
 there, never copied). Evaluation reads tests/ and ../shared, so it lives outside the product.
 """
@@ -29,6 +30,7 @@ SETS = {
     "hard": "hard.jsonl",
     "heldout1": "heldout1.jsonl",
     "heldout2": "heldout2.jsonl",
+    "heldout3": "heldout3.jsonl",
 }
 CORPUS_LABELS = SETS_DIR / "corpus_labels.json"
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"

