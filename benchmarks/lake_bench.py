@@ -3,7 +3,7 @@ data directory, and what its maintenance functions win back.
 
     python -m benchmarks.lake_bench commits [--commits 30] [--sizes 1,10,250]
 
-Starts a throwaway PostgreSQL (tests/postgres.py; skips when none can be started), creates a
+Starts a throwaway PostgreSQL (tests/support/postgres.py; skips when none can be started), creates a
 lake per batch size with an article-shaped table, and commits that many batches one after
 another, each the way a store write does it: an INSERT of the batch and an UPDATE of a
 one-row table (the write token that makes concurrent writers conflict instead of interleave).
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--commits", type=int, default=30)
     c.add_argument("--sizes", default="1,10,250")
     args = parser.parse_args(argv)
-    from tests.postgres import PostgresUnavailable, TempPostgres
+    from tests.support.postgres import PostgresUnavailable, TempPostgres
 
     try:
         pg = TempPostgres().__enter__()

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import ConfigOpt, DbOpt, checked_db, err, fail, out, say
+from flows.cli_common import ConfigOpt, DbOpt, checked_db, err, fail, open_store, out, say
 from flows.cli_common import db_path as _db
 from flows.cli_common import load_config as _config
 from flows.config import DEFAULT_CONFIG, Config
@@ -120,10 +120,10 @@ def sql(
 ) -> None:
     """Query the store read-only (works while a run is writing). A query may begin with a
     `--` comment."""
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
     text = _sql_text(query, file)
-    store = Store(_db(db, _config(config, required=False)))
+    store = open_store(db, _config(config, required=False))
     try:
         result = store.query(text)
     except StoreError as exc:
@@ -191,12 +191,12 @@ def _cell(value: Any) -> str:
 @app.command()
 def outlets(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     """Configured outlets and how their last run went."""
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
     cfg = _config(config)
     assert cfg is not None
     try:
-        last = Store(_db(db, cfg)).last_runs()
+        last = open_store(db, cfg).last_runs()
     except StoreError as exc:
         err.print(f"[yellow]note:[/] cannot read last runs: {escape(str(exc))}", highlight=False)
         last = {}
@@ -296,9 +296,9 @@ def alerts(
 ) -> None:
     """Recent alerts: why they fired and how delivery went on each channel."""
     from flows.alerts import write_atom
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
-    store = Store(_db(db, _config(config, required=False)))
+    store = open_store(db, _config(config, required=False))
     try:
         recent = store.recent_alerts(limit)
         languages = store.story_languages([alert.story_id for alert, _, _ in recent])
@@ -376,11 +376,11 @@ def health(
 ) -> None:
     """Source health per outlet: ok, stale, failing or degraded, and why."""
     from flows.health import assess_all, pct
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
     cfg = _config(config)
     assert cfg is not None
-    store = Store(_db(db, cfg))
+    store = open_store(db, cfg)
     try:
         table_rows = assess_all(cfg, store)
         changes = store.health_events(events) if events else []

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from flows.config import DEFAULT_CONFIG, DEFAULT_DB, Config, ConfigError, load
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 out = Console()
 err = Console(stderr=True)
@@ -47,6 +50,13 @@ def load_config(path: Path, required: bool = True) -> Config | None:
         return load(path)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+
+
+def open_store(db: Path | None, config: Config | None) -> Store:
+    """The store the config names: the DuckDB file (`db_path`), or its lake."""
+    from storage.db import Store  # not at import: commands that never open it stay quick
+
+    return Store(db_path(db, config), lake=config.lake if config else None)
 
 
 def db_path(db: Path | None, config: Config | None) -> Path:

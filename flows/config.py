@@ -11,11 +11,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from extractors.http import ClientSettings
-from extractors.records import Outlet, Section
+from extractors.records import LakeSettings, Outlet, Section
 from extractors.topics import Rule, RuleError, Term
 from flows.history_config import TABLES as HISTORY_TABLES
 from flows.history_config import HistorySettings, parse_history
 from flows.polling import PollPolicy, Schedule
+from flows.store_config import WorkerSettings, parse_store, parse_workers
 
 DEFAULT_CONFIG = Path("newsmon.toml")
 DEFAULT_DB = Path("data/newsmon.duckdb")
@@ -62,6 +63,8 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     schedule: Schedule = field(default_factory=Schedule)
     history: HistorySettings = field(default_factory=HistorySettings)
+    lake: LakeSettings | None = None  # [store]: None for the DuckDB file in settings.db
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
 
 
 _SETTINGS_KEYS = {
@@ -99,7 +102,16 @@ def load(path: Path | str) -> Config:
 
 
 def parse(raw: dict[str, Any], path: Path) -> Config:
-    unknown = set(raw) - {"settings", "outlet", "rule", "alerts", "schedule", *HISTORY_TABLES}
+    unknown = set(raw) - {
+        "settings",
+        "outlet",
+        "rule",
+        "alerts",
+        "schedule",
+        "store",
+        "workers",
+        *HISTORY_TABLES,
+    }
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key '{sorted(unknown)[0]}'")
     settings = _settings(raw.get("settings", {}), path)
@@ -128,9 +140,18 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     alerts = _alerts(raw.get("alerts", {}), path)
     _check_targets(alerts, rules, path)
     schedule = _schedule(raw.get("schedule", {}), outlets_raw, path)
+    try:
+        lake = parse_store(raw.get("store", {}))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [store]: {exc}") from None
+    try:
+        workers = parse_workers(raw.get("workers", {}))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [workers]: {exc}") from None
     return Config(
         path=path, settings=settings, outlets=tuple(outlets), rules=rules, alerts=alerts,
-        schedule=schedule, history=parse_history(raw, path, ConfigError),
+        schedule=schedule, history=parse_history(raw, path, ConfigError), lake=lake,
+        workers=workers,
     )  # fmt: skip
 
 

@@ -112,7 +112,7 @@ async def run_pass(
     logger = steps.logger()
     summary = RunSummary(run_id or new_run_id())
     outlets = [o for o in config.outlets if not outlet_ids or o.id in outlet_ids]
-    store = Store(Path(db_path) if db_path else config.settings.db)
+    store = Store(Path(db_path) if db_path else config.settings.db, lake=config.lake)
     summary.merged_spool = await asyncio.to_thread(store.merge_spool)
     try:
         polls = await asyncio.to_thread(store.poll_states, 30.0 if due_only else 2.0)
@@ -222,7 +222,7 @@ async def report_health(
 
     steps = steps or Steps()
     logger = steps.logger()
-    store = Store(Path(db_path) if db_path else config.settings.db)
+    store = Store(Path(db_path) if db_path else config.settings.db, lake=config.lake)
     table = await asyncio.to_thread(assess_all, config, store)
     title, body = report_text(table)
     logger.info(f"{title}\n{body}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_common import ConfigOpt, DbOpt, db_path, fail, load_config, say
+from flows.cli_common import ConfigOpt, DbOpt, fail, load_config, open_store, say
 from flows.config import DEFAULT_CONFIG
 
 rules_app = typer.Typer(
@@ -32,7 +32,7 @@ def rules_test(
     against its minimum, each NEAR and `>` with its outcome, the score against the threshold,
     the terms that fired and what the exclusions cancelled."""
     from extractors.topics import describe, explain
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
     cfg = load_config(config)
     assert cfg is not None
@@ -41,7 +41,7 @@ def rules_test(
     text = target
     if target.startswith(("http://", "https://")):
         try:
-            found = Store(db_path(db, cfg)).article_by_url(target)
+            found = open_store(db, cfg).article_by_url(target)
         except StoreError as exc:
             raise fail(str(exc)) from None
         if found is None:
@@ -85,11 +85,11 @@ def _read(path: Path) -> str:
 def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     """Re-score every stored article against the current rules (after editing a rule)."""
     from extractors.workers import Scorer
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
     cfg = load_config(config)
     assert cfg is not None
-    store = Store(db_path(db, cfg))
+    store = open_store(db, cfg)
     scorer = Scorer(cfg.rules)
     total = matched = 0
     try:

@@ -62,14 +62,14 @@ def create_alerts(
     ]
     for a in alerts:
         con.execute(
-            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            # The query above left out stories that have an alert, and no write overlaps this.
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [a.alert_id, a.rule_id, a.story_id, a.article_id, a.created_at, a.title, a.outlet_id,
              a.url, a.published_at, a.score, a.terms],
         )  # fmt: skip
         for ch in channels.get(a.rule_id, ()):
             con.execute(
-                """INSERT INTO alert_deliveries VALUES (?, ?, ?, 'pending', 0, ?, NULL, NULL)
-                   ON CONFLICT DO NOTHING""",
+                "INSERT INTO alert_deliveries VALUES (?, ?, ?, 'pending', 0, ?, NULL, NULL)",
                 [a.alert_id, ch.key, ch.label, now],
             )
     return alerts

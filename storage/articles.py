@@ -56,12 +56,8 @@ class Articles:
         placements = [assigner.resolve(p) for p in placements]
         new = [p for p in placements if p.alias_of is None]
         names = rows.columns(con, "articles").names
-        rows.insert(
-            con,
-            "articles",
-            [_article_row(p, run_id, names, quiet) for p in new],
-            on_conflict="ON CONFLICT DO NOTHING",
-        )
+        # The stored ids were left out above, and no other write overlaps this one.
+        rows.insert(con, "articles", [_article_row(p, run_id, names, quiet) for p in new])
         assigner.index_rows()
         met = [
             UrlAlias(url, p.alias_of or p.article.id, p.article.outlet_id)
@@ -215,7 +211,7 @@ def _insert_aliases(con: Connection, aliases: list[UrlAlias]) -> None:
         {"url_key": key, "article_id": a.article_id, "outlet_id": a.outlet_id}
         for key, a in by_key.items()
     ]
-    rows.insert(con, "article_urls", keyed, on_conflict="ON CONFLICT DO NOTHING")
+    rows.insert_new(con, "article_urls", keyed, ["url_key"])
     if keyed:
         # A page that failed before and has now been stored is no longer failing.
         con.execute(

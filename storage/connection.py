@@ -12,10 +12,12 @@ store never keeps the file open: each read or write opens, works and closes, and
 - the schema is migrated once per Database (the first write, or the first read of a file an
   older newsmon wrote), not at every open.
 
-Where the data lives is a Backend: an embedded DuckDB file here. A second backend (a DuckLake
-with its catalog in PostgreSQL) only has to say how to open a connection, where derived state
-(spool, story index) lives, and that nobody can lock it (`exclusive = False`: a lake settles
-concurrent commits itself, so its writes never spool and its reads never wait).
+Where the data lives is a Backend: an embedded DuckDB file here, or a DuckLake
+(storage/lake.py). A backend says how to open a connection, where derived state (spool, story
+index) lives, whether a writer locks everyone else out (`exclusive`), and how a transaction
+runs: one BEGIN/COMMIT on the file; on a lake, one that no other writer overlaps and that is
+redone when it lost a race (`run`). A lake whose catalog cannot be reached, or a write that
+kept losing races, counts as held: the batch waits in the spool all the same.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import duckdb
 
@@ -38,6 +40,7 @@ from storage.schema import MIGRATIONS
 from storage.spool import Spool
 
 Connection = duckdb.DuckDBPyConnection
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -69,6 +72,17 @@ class Backend(Protocol):
 
     def snapshot(self) -> contextlib.AbstractContextManager[Connection]:
         """A read of the last checkpointed state, while a writer holds the store."""
+        ...
+
+    def atomic(self, con: Connection) -> contextlib.AbstractContextManager[None]:
+        """The block as one transaction: committed when it ends, rolled back when it raises."""
+        ...
+
+    def run(
+        self, con: Connection, body: Callable[[Connection], T], redo: Callable[[], object]
+    ) -> T:
+        """`body` as one transaction; where a transaction can lose a race to another writer,
+        `redo` is told and `body` runs again from the start."""
         ...
 
 
@@ -106,6 +120,15 @@ class DuckDBFile:
         con.execute("SET TimeZone = 'UTC'")
         return con
 
+    def atomic(self, con: Connection) -> contextlib.AbstractContextManager[None]:
+        return atomic(con)
+
+    def run(
+        self, con: Connection, body: Callable[[Connection], T], redo: Callable[[], object]
+    ) -> T:
+        with atomic(con):
+            return body(con)
+
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Connection]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -137,8 +160,10 @@ class Database:
         committed: Callable[[Connection], object] | None = None,
         on_upgrade: Callable[[Connection, bool], object] | None = None,
         wait_s: float = 2.0,
+        redo: Callable[[], object] = lambda: None,
     ) -> None:
         self.backend = backend
+        self._redo = redo  # a write is run again: drop what its lost attempt left in memory
         self.spool = Spool(backend.derived(".spool"))
         self.wait_s = wait_s
         self._apply = apply
@@ -203,7 +228,7 @@ class Database:
         with self._open(read_only=False, wait_s=wait_s) as con:
             self._prepare(con)
             self._merge_spool(con)
-            with _atomic(con):
+            with self.backend.atomic(con):
                 yield con
             if after_commit is not None:
                 after_commit(con)
@@ -217,8 +242,6 @@ class Database:
                 self._merge_spool(con)
                 return self._apply_one(con, batch)
         except StoreLocked:
-            if not self.backend.exclusive:
-                raise
             self.spool.put(batch)
             return None
 
@@ -240,8 +263,7 @@ class Database:
         return merged
 
     def _apply_one(self, con: Connection, batch: Batch) -> object:
-        with _atomic(con):
-            result = self._apply(con, batch)
+        result = self.backend.run(con, lambda c: self._apply(c, batch), self._redo)
         if self._committed is not None:
             self._committed(con)
         return result
@@ -275,13 +297,13 @@ class Database:
         current = _version(con)
         for number, sql in enumerate(MIGRATIONS, start=1):
             if number > current:
-                with _atomic(con):
+                with self.backend.atomic(con):
                     con.execute(sql)
                     con.execute("INSERT INTO schema_version VALUES (?)", [number])
         if current < len(MIGRATIONS):
             rows.forget_columns()
         if self._on_upgrade is not None:
-            with _atomic(con):
+            with self.backend.atomic(con):
                 self._on_upgrade(con, 0 < current < len(MIGRATIONS))
         self._prepared = self._schema_checked = True
 
@@ -297,7 +319,7 @@ class Database:
 
 
 @contextlib.contextmanager
-def _atomic(con: Connection) -> Iterator[None]:
+def atomic(con: Connection) -> Iterator[None]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield

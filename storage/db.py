@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from extractors.records import (
     Alert,
     Batch,
@@ -25,9 +27,11 @@ from extractors.records import (
     HealthEvent,
     HealthState,
     HealthStatus,
+    LakeSettings,
     LastRun,
     Outcome,
     OutletHistory,
+    OutletReport,
     PollState,
     QueryResult,
     SourceState,
@@ -38,22 +42,43 @@ from extractors.urls import url_key
 from storage import alerts as outbox
 from storage import health, queries, runs, stories, topics
 from storage.articles import Articles, known_keys
-from storage.connection import Connection, Database, DuckDBFile, Held, StoreError, StoreLocked
+from storage.connection import (
+    Connection,
+    Database,
+    DuckDBFile,
+    Held,
+    StoreError,
+    StoreLocked,
+    one_line,
+)
+from storage.lake import LakeBackend
 from storage.story_index import StoryIndex
 
 __all__ = ["Store", "StoreError", "StoreLocked"]
 
 
 class Store:
-    def __init__(self, path: Path | str, lock_wait_s: float = 2.0) -> None:
+    """The DuckDB file at `path`; or, given `lake`, a DuckLake (storage/lake.py), and then
+    `path` only names this process's files beside it (spool, story index)."""
+
+    def __init__(
+        self, path: Path | str, lock_wait_s: float = 2.0, lake: LakeSettings | None = None
+    ) -> None:
         self.path = Path(path)
-        backend = DuckDBFile(self.path)
+        self.lake = LakeBackend(lake, self.path) if lake is not None else None
+        backend = self.lake or DuckDBFile(self.path)
         self.index_dir = backend.derived(".index")
         self.articles = Articles(self.index_dir)
         self.db = Database(
-            backend, self._apply, self.articles.committed, self.articles.upgrade, lock_wait_s
-        )
+            backend, self._apply, self.articles.committed, self.articles.upgrade, lock_wait_s,
+            redo=self.articles.forget,
+        )  # fmt: skip
         self.spool = self.db.spool
+
+    def close(self) -> None:
+        """Let go of a lake's connections and leases (a DuckDB file is never kept open)."""
+        if self.lake is not None:
+            self.lake.close()
 
     # -- writing -----------------------------------------------------------------------
     def write(self, batch: Batch) -> WriteResult:
@@ -128,7 +153,7 @@ class Store:
 
     def published_since(self, outlet_id: str, since: datetime) -> int | None:
         """None when the file is held: the caller keeps the pace it had."""
-        if not self.path.exists():
+        if not self.db.backend.exists():
             return 0
         with self.db.reading(when_held=Held.NOTHING) as con:
             return health.published_since(con, outlet_id, since) if con is not None else None
@@ -185,8 +210,10 @@ class Store:
         """(old story, new story) pairs: the old story's copies join the new one."""
         if not merges:
             return
-        with self.db.transaction(wait_s=60) as con:
-            for old, new in merges:
+        # One transaction per merge: a lake cannot change a row twice in one transaction, as a
+        # chain of merges (a into b, then b into c) would.
+        for old, new in merges:
+            with self.db.transaction(wait_s=60) as con:
                 stories.merge_story(con, old, new)
 
     def story_languages(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -235,13 +262,25 @@ class Store:
     # -- for people ----------------------------------------------------------------------
     def query(self, sql: str, wait_s: float = 15.0) -> QueryResult:
         """Run read-only SQL. If a writer holds the file longer than `wait_s`, read a snapshot
-        copy of the last checkpoint instead of failing."""
+        copy of the last checkpoint instead of failing. On a lake, only queries run."""
+        if self.lake is not None:
+            queries.only_reads(sql)
+            try:
+                with self.lake.reader() as con:
+                    return queries.run(con, sql, None)
+            except duckdb.Error as exc:
+                raise StoreError(one_line(exc)) from None
         if not self.path.exists():
             raise StoreError(
                 f"no database at {self.path} (run `newsmon run` or `newsmon demo` first)"
             )
         with self.db.snapshot_when_held(wait_s) as (con, note):
             return queries.run(con, sql, note)
+
+    def runs_of(self, run_id: str) -> list[OutletReport]:
+        """The `runs` rows of one pass: every worker's share of it."""
+        with self.db.reading() as con:
+            return runs.runs_of(con, run_id) if con is not None else []
 
     def last_runs(self) -> dict[str, LastRun]:
         """Each outlet's latest run and its number of stored articles."""

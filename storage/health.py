@@ -105,12 +105,9 @@ def record_states(
         before = known.get(s.outlet_id)
         changed = before is None or before.state != s.state
         since = now if changed or before is None else before.since
-        con.execute(
-            """INSERT INTO outlet_health VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (outlet_id) DO UPDATE SET state = excluded.state,
-               since = excluded.since, reason = excluded.reason, checked_at = excluded.checked_at""",
-            [s.outlet_id, s.state, since, s.reason, now],
-        )
+        row = {"outlet_id": s.outlet_id, "state": str(s.state), "since": since,
+               "reason": s.reason, "checked_at": now}  # fmt: skip
+        rows.upsert(con, "outlet_health", [row], ["outlet_id"])
         old = before.state if before else None
         if not changed or (old in quiet or old is None) and s.state in quiet | {HealthStatus.OK}:
             continue
@@ -133,14 +130,22 @@ def claim_events(
 ) -> list[HealthEvent]:
     """Events whose notification is still owed, marked as being sent by the caller. News of a
     change older than `max_age` is no longer worth sending."""
-    rows = con.execute(
-        """UPDATE health_events SET claimed_at = ?, attempts = attempts + 1
+    # A select, then an update by id: a lake cannot return the rows an UPDATE changed, and
+    # the store's writes never overlap, so nobody claims the same rows in between.
+    owed = con.execute(
+        """SELECT event_id, outlet_id, changed_at, old_state, new_state, reason, attempts + 1
+           FROM health_events
            WHERE notified_at IS NULL AND attempts < ? AND changed_at >= ?
-             AND (claimed_at IS NULL OR claimed_at < ?)
-           RETURNING event_id, outlet_id, changed_at, old_state, new_state, reason, attempts""",
-        [now, max_attempts, now - max_age, now - stale],
+             AND (claimed_at IS NULL OR claimed_at < ?)""",
+        [max_attempts, now - max_age, now - stale],
     ).fetchall()
-    events = [_event(*r) for r in rows]
+    if owed:
+        con.execute(
+            """UPDATE health_events SET claimed_at = ?, attempts = attempts + 1
+               WHERE event_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [now, [r[0] for r in owed]],
+        )
+    events = [_event(*r) for r in owed]
     return sorted(events, key=lambda e: (e.changed_at, e.outlet_id))
 
 

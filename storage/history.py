@@ -154,10 +154,7 @@ class History:
         """Begin (or resume) a backfill; returns when its discovery was finished, if it was."""
         key = {"outlet_id": outlet_id, "since": since, "until": until}
         with self.db.transaction(WAIT_S) as con:
-            rows.insert(
-                con, "backfills", [{**key, "started_at": datetime.now(UTC)}],
-                on_conflict="ON CONFLICT DO NOTHING",
-            )  # fmt: skip
+            rows.insert_new(con, "backfills", [{**key, "started_at": datetime.now(UTC)}], list(key))
             found = con.execute(
                 "SELECT discovered_at FROM backfills WHERE outlet_id = ? AND since = ? AND until = ?",
                 list(key.values()),
@@ -174,7 +171,7 @@ class History:
             for c in candidates
         ]  # fmt: skip
         with self.db.transaction(WAIT_S) as con:
-            rows.insert(con, "backfill_queue", queued, on_conflict="ON CONFLICT DO NOTHING")
+            rows.insert_new(con, "backfill_queue", queued, ["outlet_id", "url"])
             self._mark(con, "discovered_at", outlet_id, since, until)
 
     def pending(self, outlet_id: str, since: datetime, end: datetime) -> list[Candidate]:

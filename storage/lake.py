@@ -25,16 +25,23 @@ patience than its defaults (10 attempts from 100 ms apart, growing 1.5x).
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 
+from extractors.records import LakeSettings
 from storage import extensions
+from storage.connection import StoreError, StoreLocked
+from storage.leases import Leases, LocalLeases, PostgresLeases
 from storage.schema import MIGRATIONS
 
 ALIAS = "lake"
@@ -52,12 +59,139 @@ CONFLICT_MAX_S = 5.0
 T = TypeVar("T")
 
 
-class LakeError(Exception):
-    """A lake that cannot be reached or attached, in one line."""
+class LakeError(StoreError):
+    """A lake that cannot be attached (a bad catalog string, a missing extension)."""
 
 
-class LakeConflict(LakeError):
-    """A write that kept conflicting with other writers after every retry."""
+class LakeUnreachable(StoreLocked):
+    """The catalog cannot be reached now: writes wait in the spool, as for a held file."""
+
+
+class LakeConflict(StoreLocked):
+    """A write that kept losing races to other writers: it waits in the spool."""
+
+
+class LakeBackend:
+    """One process's use of a lake (a Backend of storage/connection.py): a writing connection,
+    attached and migrated once, whose cursors serve every read and write; a read-only one for
+    analysts' SQL; the write serialiser and the leases. Its spool and story index live beside
+    `local`, this process's data directory."""
+
+    exclusive = False
+
+    def __init__(self, settings: LakeSettings, local: Path) -> None:
+        self.settings = settings
+        self.local = local
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._reader: duckdb.DuckDBPyConnection | None = None
+        self._writer: LakeWriter | None = None
+        self.leases: Leases = (
+            PostgresLeases(settings.catalog.removeprefix("postgres:"))
+            if settings.shared
+            else LocalLeases()
+        )
+
+    def __str__(self) -> str:
+        return f"the lake {redact(self.settings.catalog)}"
+
+    # -- the Backend protocol ------------------------------------------------------------
+    def exists(self) -> bool:
+        return True  # attaching creates it
+
+    def derived(self, suffix: str) -> Path:
+        return self.local.with_name(self.local.name + suffix)
+
+    def connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        return cursor(self.connection())
+
+    def snapshot(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        raise StoreError("a lake is never held by another process")
+
+    @contextmanager
+    def atomic(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """One transaction that no other store write overlaps: under the write lease, and
+        bumping the write token. One that still lost a race is not redone here (a block cannot
+        be run twice): it fails, as a conflict."""
+        with self.leases.write():
+            con.execute("BEGIN TRANSACTION")
+            try:
+                self.writer.bump(con)
+                yield
+            except BaseException:
+                _rollback(con)
+                raise
+            try:
+                con.execute("COMMIT")
+            except duckdb.TransactionException as exc:
+                _rollback(con)
+                if _is_conflict(exc):
+                    raise LakeConflict(
+                        f"another writer changed the lake meanwhile: {_one_line(exc)}"
+                    ) from None
+                raise
+
+    def run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        body: Callable[[duckdb.DuckDBPyConnection], T],
+        redo: Callable[[], object],
+    ) -> T:
+        return self.writer.transaction(body, cur=con, on_conflict=redo)
+
+    # -- the lake's own --------------------------------------------------------------------
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                con = connect(self.settings.catalog, self.settings.data_path)
+                try:
+                    migrate(con)
+                except duckdb.Error as exc:
+                    con.close()
+                    raise LakeError(redact(f"cannot migrate the lake: {_one_line(exc)}")) from None
+                self._con = con
+            return self._con
+
+    @property
+    def writer(self) -> LakeWriter:
+        con = self.connection()
+        with self._lock:
+            if self._writer is None:
+                self._writer = LakeWriter(
+                    con, self.leases.write, writer=f"{socket.gethostname()}:{os.getpid()}"
+                )
+            return self._writer
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for analysts' SQL that cannot change the lake: on a read-only attachment
+        of a shared catalog, or (a DuckDB catalog file admits one attachment per process) in a
+        transaction of the writing connection that is rolled back."""
+        if not self.settings.shared:
+            cur = cursor(self.connection())
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            finally:
+                _rollback(cur)
+                cur.close()
+            return
+        with self._lock:
+            if self._reader is None:
+                self._reader = connect(self.settings.catalog, self.settings.data_path, True)
+            cur = cursor(self._reader)
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for con in (self._con, self._reader):
+                if con is not None:
+                    con.close()
+            self._con = self._reader = self._writer = None
+        self.leases.close()
 
 
 def needed_extensions(catalog: str, data_path: str) -> list[str]:
@@ -77,13 +211,17 @@ def connect(catalog: str, data_path: str, read_only: bool = False) -> duckdb.Duc
             extensions.load(con, name)
         for key, value in RETRY_SETTINGS.items():
             con.execute(f"SET {key} = {value}")
+        con.execute("SET enable_progress_bar = false")  # it would print into `newsmon sql`
         path = data_path if data_path.endswith("/") else data_path + "/"
         options = f"DATA_PATH {_literal(path)}" + (", READ_ONLY" if read_only else "")
         con.execute(f"ATTACH {_literal('ducklake:' + catalog)} AS {ALIAS} ({options})")
         con.execute(f"USE {ALIAS}")
     except (duckdb.Error, extensions.ExtensionError) as exc:
         con.close()
-        raise LakeError(redact(f"cannot attach the lake {catalog}: {_one_line(exc)}")) from None
+        message = redact(f"cannot attach the lake {catalog}: {_one_line(exc)}")
+        if isinstance(exc, duckdb.IOException | duckdb.ConnectionException):
+            raise LakeUnreachable(message) from None  # a catalog down: try again later
+        raise LakeError(message) from None
     return con
 
 
@@ -179,28 +317,34 @@ class LakeWriter:
         self.sleep = sleep
         self.conflicts = 0  # COMMITs that lost to another writer, over this writer's life
 
-    def transaction(self, body: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run `body` in a transaction that no other store write overlaps. On a conflict the
-        transaction is rolled back and `body` runs again from the start, so it must leave
-        nothing behind outside the database that a second run would not redo."""
+    def transaction(
+        self,
+        body: Callable[[duckdb.DuckDBPyConnection], T],
+        cur: duckdb.DuckDBPyConnection | None = None,
+        on_conflict: Callable[[], None] | None = None,
+    ) -> T:
+        """Run `body` in a transaction that no other store write overlaps (on `cur`, or on a
+        cursor of its own). On a conflict the transaction is rolled back, `on_conflict` is
+        told (to drop state built from the lost attempt), and `body` runs again from the
+        start: it must leave nothing behind outside the database that a second run would
+        not redo."""
         for attempt in range(CONFLICT_ATTEMPTS):
-            with self.lease(), self._cursor() as cur:
-                cur.execute("BEGIN TRANSACTION")
+            with self.lease(), self._cursor(cur) as con:
+                con.execute("BEGIN TRANSACTION")
                 try:
-                    cur.execute(
-                        f"UPDATE {WRITES_TABLE} SET n = n + 1, writer = ?, written_at = now()",
-                        [self.writer],
-                    )
-                    result = body(cur)
-                    cur.execute("COMMIT")
+                    self.bump(con)
+                    result = body(con)
+                    con.execute("COMMIT")
                     return result
                 except duckdb.TransactionException as exc:
-                    _rollback(cur)
+                    _rollback(con)
                     if not _is_conflict(exc):
                         raise
                     self.conflicts += 1
+                    if on_conflict is not None:
+                        on_conflict()
                 except BaseException:
-                    _rollback(cur)
+                    _rollback(con)
                     raise
             self.sleep(_backoff(attempt))
         raise LakeConflict(
@@ -208,8 +352,19 @@ class LakeWriter:
             "it was not applied"
         )
 
+    def bump(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Change the write token: a transaction that does conflicts with any other that does."""
+        con.execute(
+            f"UPDATE {WRITES_TABLE} SET n = n + 1, writer = ?, written_at = now()", [self.writer]
+        )
+
     @contextmanager
-    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _cursor(
+        self, given: duckdb.DuckDBPyConnection | None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        if given is not None:
+            yield given
+            return
         cur = cursor(self.con)
         try:
             yield cur

@@ -23,9 +23,10 @@ import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 NAMESPACE = 0x6E6D  # first key of every newsmon advisory lock ("nm"); the second says which
 WRITE_KEY = 0
@@ -90,6 +91,8 @@ class _Session:
         self._lock = threading.Lock()
 
     def _connection(self) -> psycopg.Connection:
+        import psycopg  # only a shared lake needs it
+
         if self._conn is None or self._conn.closed or self._conn.broken:
             try:
                 self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10)
@@ -100,6 +103,8 @@ class _Session:
         return self._conn
 
     def _call(self, sql: str, key: int) -> bool:
+        import psycopg
+
         with self._lock:
             try:
                 row = self._connection().execute(sql, (NAMESPACE, key)).fetchone()

@@ -7,8 +7,22 @@ import duckdb
 
 from extractors.records import QueryResult
 from extractors.urls import url_key
+from storage.connection import StoreError, one_line
 
 Connection = duckdb.DuckDBPyConnection
+
+
+_READS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+def only_reads(sql: str) -> None:
+    """A lake has no read-only file to open instead: anything but a query is refused."""
+    try:
+        kinds = {statement.type for statement in duckdb.extract_statements(sql)}
+    except duckdb.Error as exc:
+        raise StoreError(one_line(exc)) from None
+    if kinds - _READS:
+        raise StoreError("only queries (SELECT, EXPLAIN) can be run on the store")
 
 
 def run(con: Connection, sql: str, note: str | None = None) -> QueryResult:

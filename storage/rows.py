@@ -6,14 +6,18 @@ Adding a column therefore touches the migration and the record, and nothing here
 whose names differ from their columns (a Failure split into `error` and `error_kind`) are
 passed to `row()` by name.
 
-Upserts are written here once (DuckDB's ON CONFLICT); a backend without keys (a DuckLake)
-needs MERGE instead, in this one place.
+Upserts are written here once, as MERGE INTO: the DuckDB file has primary keys, but a DuckLake
+has none for ON CONFLICT to act on (tests/test_lake_engine.py); MERGE names the key in the
+statement and does the same on both. Without a key nothing refuses a second row with the same
+key, so rows are reduced to one per key here, and the store's writes never overlap on a lake
+(storage/lake.py): a row that MERGE inserts stays the only one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -46,24 +50,23 @@ def row(record: object, names: Iterable[str], **values: Any) -> dict[str, Any]:
     return out
 
 
-def insert(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    rows: Sequence[Mapping[str, Any]],
-    on_conflict: str = "",
-) -> None:
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert dict rows (keys are column names; missing columns get their default)."""
     if not rows:
         return
-    schema = columns(con, table)
-    names = list(rows[0])
-    arrow = pa.Table.from_pylist(list(rows), schema=pa.schema([schema.field(n) for n in names]))
-    view = f"incoming_{table}"
-    con.register(view, arrow)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view} {on_conflict}")
-    finally:
-        con.unregister(view)
+    with _incoming(con, table, rows) as view:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+
+
+def insert_new(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[Mapping[str, Any]],
+    key: Sequence[str],
+) -> None:
+    """Insert the rows whose key is not stored yet; of rows with the same key, the first."""
+    unique = list({tuple(r[k] for k in key): r for r in reversed(rows)}.values())[::-1]
+    _merge(con, table, unique, key, None)
 
 
 def upsert(
@@ -84,7 +87,70 @@ def upsert(
     updates = ", ".join(
         f"{name} = {keep.get(name, f'excluded.{name}')}" for name in unique[0] if name not in key
     )
-    insert(con, table, unique, f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+    _merge(con, table, unique, key, updates)
+
+
+def _merge(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[Mapping[str, Any]],
+    key: Sequence[str],
+    updates: str | None,
+) -> None:
+    if not rows:
+        return
+    with _incoming(con, table, rows) as view:
+        _merge_view(con, table, view, key, updates)
+
+
+def merge_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: pa.Table,
+    key: Sequence[str],
+    updates: str | None,
+) -> None:
+    """`upsert` for rows already in an Arrow table with one row per key; `updates` is the SET
+    list (over `excluded` and `table`)."""
+    if not source.num_rows:
+        return
+    view = f"incoming_{table}"
+    con.register(view, source)
+    try:
+        _merge_view(con, table, view, key, updates)
+    finally:
+        con.unregister(view)
+
+
+def _merge_view(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    view: str,
+    key: Sequence[str],
+    updates: str | None,
+) -> None:
+    on = " AND ".join(f"{table}.{k} = excluded.{k}" for k in key)
+    matched = f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else ""
+    con.execute(
+        f"MERGE INTO {table} USING {view} AS excluded ON {on} "
+        f"{matched}WHEN NOT MATCHED THEN INSERT BY NAME"
+    )
+
+
+@contextlib.contextmanager
+def _incoming(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]
+) -> Iterator[str]:
+    """The rows as an Arrow view typed by the table's own columns."""
+    schema = columns(con, table)
+    names = list(rows[0])
+    arrow = pa.Table.from_pylist(list(rows), schema=pa.schema([schema.field(n) for n in names]))
+    view = f"incoming_{table}"
+    con.register(view, arrow)
+    try:
+        yield view
+    finally:
+        con.unregister(view)
 
 
 def records(cursor: duckdb.DuckDBPyConnection, cls: type[T]) -> list[T]:

@@ -117,6 +117,19 @@ def write_failures(con: Connection, failures: Sequence[UrlFailure]) -> None:
     )
 
 
+def runs_of(con: Connection, run_id: str) -> list[OutletReport]:
+    """The runs rows of one pass (each worker writes its share), with the outlets' names."""
+    cursor = con.execute(
+        """SELECT r.* REPLACE (coalesce(r.extracted, 0) AS extracted,
+                                 coalesce(r.dated, 0) AS dated),
+                  coalesce(o.name, r.outlet_id) AS name
+           FROM runs r LEFT JOIN outlets o ON o.id = r.outlet_id
+           WHERE r.run_id = ? ORDER BY r.outlet_id""",
+        [run_id],
+    )
+    return rows.records(cursor, OutletReport)
+
+
 def last_runs(con: Connection) -> dict[str, LastRun]:
     """Each outlet's latest run and its number of stored articles."""
     cursor = con.execute(

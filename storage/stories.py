@@ -23,6 +23,7 @@ from extractors.fingerprint import (
     snippet_joins,
 )
 from extractors.records import Article
+from storage import rows
 from storage.story_index import Known, StoryIndex, content_key
 
 MAX_CANDIDATES = 50
@@ -44,7 +45,7 @@ class StoryAssigner:
     index: StoryIndex
     placed: list[Placement] = field(default_factory=list)
     _pending: list[tuple[Known, Fingerprint, int]] = field(default_factory=list)
-    _free_seqs: list[int] = field(default_factory=list)
+    _next_seq: int | None = None
 
     def place(self, article: Article) -> Placement:
         fp = article.fingerprint or fingerprint(article.text)
@@ -96,15 +97,14 @@ class StoryAssigner:
         self._remember(article, story_id, fp)
 
     def _remember(self, article: Article, story_id: str, fp: Fingerprint) -> None:
-        if not self._free_seqs:
-            self._free_seqs = [
-                r[0]
-                for r in self.con.execute(
-                    "SELECT nextval('fingerprint_seq') FROM range(64)"
-                ).fetchall()
-            ][::-1]
+        if self._next_seq is None:
+            # Not a sequence: a lake has none. Writes never overlap (storage/lake.py), so the
+            # numbers after the highest stored are free.
+            row = self.con.execute("SELECT max(seq) FROM article_fingerprints").fetchall()
+            self._next_seq = (row[0][0] or 0) + 1
+        self._next_seq += 1
         known = Known(
-            self._free_seqs.pop(), article.id, story_id, article.outlet_id,
+            self._next_seq - 1, article.id, story_id, article.outlet_id,
             np.asarray(fp.minhash, np.uint32), fp.shingles, len(fp.lead_keys), fp.snippet,
         )  # fmt: skip
         ckey = content_key(article.content_hash)
@@ -201,7 +201,7 @@ def merge_story(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
         "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE story_id = ?", [new, new, old]
     )
     con.execute("UPDATE article_fingerprints SET story_id = ? WHERE story_id = ?", [new, old])
-    con.execute("INSERT OR REPLACE INTO story_merges VALUES (?, ?)", [old, new])
+    rows.upsert(con, "story_merges", [{"old_story": old, "new_story": new}], ["old_story"])
 
 
 def recent_reports(

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from extractors.records import TopicScore
+from storage import rows as table_rows
 
 
 def write_topics(
@@ -35,13 +36,8 @@ def write_topics(
             ),
         }
     )
-    con.register("incoming_topics", table)
-    try:
-        con.execute(
-            """INSERT INTO article_topics BY NAME SELECT * FROM incoming_topics
-               ON CONFLICT (article_id, rule_id) DO UPDATE SET matched = excluded.matched,
-               score = excluded.score, terms = excluded.terms,
-               rule_signature = excluded.rule_signature, scored_at = excluded.scored_at"""
-        )
-    finally:
-        con.unregister("incoming_topics")
+    table_rows.merge_table(
+        con, "article_topics", table, ["article_id", "rule_id"],
+        """matched = excluded.matched, score = excluded.score, terms = excluded.terms,
+           rule_signature = excluded.rule_signature, scored_at = excluded.scored_at""",
+    )  # fmt: skip

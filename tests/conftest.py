@@ -59,9 +59,9 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator:
-    """A real PostgreSQL server for the session (tests/postgres.py). Skips where none can be
+    """A real PostgreSQL server for the session (tests/support/postgres.py). Skips where none can be
     started, except under CI, which installs one and must run these tests."""
-    from tests.postgres import PostgresUnavailable, TempPostgres
+    from tests.support.postgres import PostgresUnavailable, TempPostgres
 
     try:
         server = TempPostgres().__enter__()

@@ -3,6 +3,7 @@ in a PostgreSQL catalog."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -211,3 +212,21 @@ def test_the_write_lease_queues_writers(postgres) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_store_sql_runs_on_a_lake_too() -> None:
+    """Every module that speaks SQL must also speak it to a lake: no ON CONFLICT, INSERT OR
+    REPLACE/IGNORE, sequences (outside the schema) or UPDATE ... RETURNING; storage/rows.py
+    says what to use instead."""
+    forbidden = re.compile(
+        r"\bON CONFLICT\b|\bINSERT OR (REPLACE|IGNORE)\b|\bnextval\(|\bRETURNING\b"
+    )
+    storage = Path(__file__).parent.parent / "storage"
+    offenders = [
+        f"{path.name}:{n}"
+        for path in sorted(storage.glob("*.py"))
+        if path.name not in ("schema.py", "rows.py")
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if forbidden.search(line)
+    ]
+    assert offenders == []

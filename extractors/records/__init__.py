@@ -7,7 +7,7 @@ A leaf: nothing here imports another newsmon module, so every package may import
 - `runs`: what a pass did, when an outlet is due next.
 - `health`: the history and verdicts of source health.
 - `alerts`: the alert outbox.
-- `store`: batches in, write results and query rows out.
+- `store`: where the store is, batches in, write results and query rows out.
 - `topics`: why a rule matched or not (`Verdict`), and what survives translation (`EventKey`).
 """
 
@@ -40,7 +40,7 @@ from extractors.records.health import (
     RunStats,
 )
 from extractors.records.runs import LastRun, OutletReport, PollState, RunStatus
-from extractors.records.store import Batch, QueryResult, WriteResult
+from extractors.records.store import Batch, LakeSettings, QueryResult, WriteResult
 from extractors.records.topics import (
     Condition,
     ConditionKind,
@@ -68,7 +68,7 @@ from extractors.records.web import (
 __all__ = [
     "TRANSIENT", "Alert", "ArchiveRef", "Article", "ArticleChange", "AuthorSource", "Batch",
     "Candidate", "ChangedField", "Channel", "DateSource", "Deliveries", "Delivery",
-    "DeliveryState", "TitleSource",
+    "DeliveryState", "LakeSettings", "TitleSource",
     "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
     "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",

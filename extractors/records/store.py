@@ -1,4 +1,5 @@
-"""What crosses the store's boundary: a batch to write, what the write did, a query's rows."""
+"""What crosses the store's boundary: where the store is, a batch to write, what the write did,
+a query's rows."""
 
 from __future__ import annotations
 
@@ -42,3 +43,16 @@ class QueryResult:
     columns: list[str]
     rows: list[tuple[Any, ...]]
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """`[store]` with `backend = "ducklake"`: where the lake's catalog and data are."""
+
+    catalog: str  # "postgres:<libpq connection string>", or a DuckDB catalog file
+    data_path: str  # a directory, or an s3:// prefix
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes (machines) may write it at once."""
+        return self.catalog.startswith("postgres:")
