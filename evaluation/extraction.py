@@ -310,8 +310,6 @@ def evaluate(
                 into[name][1] += count
         if out:
             truth = asdict(page.truth)
-            if truth["body"]:
-                truth["body"] = truth["body"][:3000]
             record = {"corpus": page.corpus, "key": page.key, "url": page.url, "truth": truth}
             out.write(json.dumps(record | row, ensure_ascii=False) + "\n")
     if out:

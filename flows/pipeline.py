@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from extractors.article import ExtractJob, article_id
+from extractors.chrome import WINDOW as CHROME_WINDOW
+from extractors.chrome import Chrome, learn
 from extractors.http import HTML_TYPES, PoliteClient
 from extractors.records import (
     Article,
@@ -186,6 +188,8 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     ctx.progress.outlet_started(outlet)
     ctx.client.add_outlet(outlet)  # its pacing, and the hosts its configuration names
     remembered = await asyncio.to_thread(ctx.store.sources, outlet.id)
+    # What the outlet repeats on its articles, learned from its latest ones (extractors/chrome).
+    chrome = learn(await asyncio.to_thread(ctx.store.paragraph_keys, outlet.id, CHROME_WINDOW))
     found = await discover(outlet, ctx.client, remembered)
     report.discovered = len(found.candidates)
     errors: list[Failure] = list(found.errors)
@@ -202,7 +206,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
 
     sink = _Sink(outlet, ctx)
     try:
-        failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add)
+        failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add, chrome)
     except asyncio.CancelledError:  # the run is stopped (Ctrl-C, SIGTERM): keep what is done
         await sink.flush()
         raise
@@ -327,6 +331,7 @@ async def _fetch_and_extract(
     candidates: list[Candidate],
     ctx: RunContext,
     on_article: Callable[[Article], Awaitable[None]],
+    chrome: Chrome,
 ) -> list[_Failure]:
     # Pages fetched faster than they can be extracted would pile up in memory: a bounded number
     # in flight keeps the workers busy and the memory flat.
@@ -359,6 +364,7 @@ async def _fetch_and_extract(
                 hint_title=candidate.title,
                 hint_published=candidate.published_at,
                 hint_author=candidate.author,
+                chrome=chrome,
             )
             outcome = await ctx.extract(job)
             if isinstance(outcome, UrlFailure):

@@ -192,6 +192,20 @@ def known_keys(con: Connection, keys: Sequence[str], waiting_at: datetime | None
     return found
 
 
+def paragraph_keys(con: Connection, outlet_id: str, limit: int) -> list[list[str]]:
+    """The paragraph keys of an outlet's latest articles, newest first (what its chrome is
+    learned from; copies of other outlets' stories are theirs, not this outlet's layout)."""
+    return [
+        list(r[0])
+        for r in con.execute(
+            """SELECT paragraph_keys FROM articles
+               WHERE outlet_id = ? AND paragraph_keys IS NOT NULL
+               ORDER BY fetched_at DESC LIMIT ?""",
+            [outlet_id, limit],
+        ).fetchall()
+    ]
+
+
 def _existing_ids(con: Connection, ids: list[str]) -> set[str]:
     if not ids:
         return set()

@@ -41,7 +41,7 @@ from extractors.records import (
 from extractors.urls import url_key
 from storage import alerts as outbox
 from storage import health, queries, runs, stories, topics
-from storage.articles import Articles, known_keys
+from storage.articles import Articles, known_keys, paragraph_keys
 from storage.connection import (
     Connection,
     Database,
@@ -150,6 +150,14 @@ class Store:
     def sources(self, outlet_id: str) -> list[SourceState]:
         with self.db.reading(when_held=Held.NOTHING) as con:
             return runs.read_sources(con, outlet_id) if con is not None else []
+
+    def paragraph_keys(self, outlet_id: str, limit: int) -> list[list[str]]:
+        """Paragraph keys of the outlet's latest articles; none when the file is held (the
+        pass then removes no chrome, and learns again next time)."""
+        if not self.db.backend.exists():
+            return []
+        with self.db.reading(when_held=Held.NOTHING) as con:
+            return paragraph_keys(con, outlet_id, limit) if con is not None else []
 
     def published_since(self, outlet_id: str, since: datetime) -> int | None:
         """None when the file is held: the caller keeps the pace it had."""

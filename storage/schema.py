@@ -276,4 +276,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE articles ADD COLUMN modified_at TIMESTAMPTZ;
     ALTER TABLE articles ADD COLUMN modified_source VARCHAR;
     """,
+    # 9: the keys of each article's paragraphs as extracted (extractors/chrome.py), from which
+    # the outlet's recurring page chrome is learned before each pass.
+    """
+    ALTER TABLE articles ADD COLUMN paragraph_keys VARCHAR[];
+    """,
 ]
