@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query eval eval-dedup eval-rules eval-crosslang clean check-compose
+.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query bench-startup eval eval-dedup eval-rules eval-crosslang clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,9 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-## Unit and integration tests without the slow end-to-end ones
+## The core: everything not marked slow (no Prefect, subprocesses or PostgreSQL), two processes
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 ## Offline demo: three recorded outlets served on loopback, ingested into data/demo.duckdb
 demo: $(STAMP)
@@ -57,6 +57,10 @@ eval: $(STAMP)
 ## Cost of placing one article at 1k/10k/100k stored articles, and index memory
 bench-dedup: $(STAMP)
 	$(BIN)/python -m benchmarks.dedup_bench
+
+## How soon newsmon run and demo start working, with and without a Prefect server
+bench-startup: $(STAMP)
+	$(BIN)/python -m benchmarks.startup_bench --prefect-server
 
 ## Analyst queries (counts, ILIKE search, topic and story joins, latest items) on 100k articles
 bench-query: $(STAMP)

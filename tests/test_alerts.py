@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 
 from evaluation.rules import Item, load_set
-from tests.support.configs import outlet_toml, write_config
+from tests.support.configs import RULE, config_text, outlet_toml, write_config
 from tests.support.pages import rss
 from tests.support.runs import run_once
 from tests.support.server import Receiver, Response, Site
@@ -48,17 +48,10 @@ def test_one_notification_per_story_exactly_once(tmp_path: Path, serve, receiver
     serve(news, wire)
     config = write_config(
         tmp_path / "c.toml",
-        (Path(__file__).parents[1] / "newsmon.toml")
-        .read_text(encoding="utf-8")
-        .split("[[outlet]]")[0]
-        + outlet_toml("news", news, feeds=["/rss"])
-        + outlet_toml("wire", wire, feeds=["/rss"])
-        + "".join(
-            "[[rule]]" + block
-            for block in (Path(__file__).parents[1] / "newsmon.toml")
-            .read_text(encoding="utf-8")
-            .split("[[rule]]")[1:]
+        config_text(
+            outlet_toml("news", news, feeds=["/rss"]), outlet_toml("wire", wire, feeds=["/rss"])
         )
+        + RULE
         + f'\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/hook"]\nretry_base_s = 0\n'
         + f'atom = "{tmp_path / "alerts.xml"}"\n',
     )

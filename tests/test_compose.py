@@ -20,11 +20,15 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from typer.testing import CliRunner
+
+from flows.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -33,8 +37,6 @@ DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE_V1 = Path(".venv/tools/docker-compose-1.29.2/bin/docker-compose")
 
 PREFECT_SERVICES = ("prefect-server", "prefect-services")
-# Neither serves a port to probe; a crash ends the process and `restart` brings it back.
-WITHOUT_HEALTHCHECK = {"prefect-services", "newsmon"}
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 # https://docs.prefect.io/v3/advanced/self-hosted#redis-setup
 REDIS_SETTINGS = {
@@ -228,23 +230,29 @@ def test_ports_are_published_on_loopback_only(services: dict[str, dict[str, Any]
     assert published == {"prefect-server": "127.0.0.1:4200:4200"}
 
 
-def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
-    without = {name for name, service in services.items() if "healthcheck" not in service}
-    assert without == WITHOUT_HEALTHCHECK
-    for name, service in services.items():
-        if name in WITHOUT_HEALTHCHECK:
-            continue
-        check = service["healthcheck"]
-        assert not check.get("disable") and check["test"][0] in ("CMD", "CMD-SHELL"), name
-    assert "/api/health" in " ".join(services["prefect-server"]["healthcheck"]["test"])
-
-
-def test_dependencies_wait_for_health(services: dict[str, dict[str, Any]]) -> None:
+def test_services_reached_over_the_network_are_waited_for_until_healthy(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Every service another one connects to (by a URL or host in its settings) has a
+    healthcheck, and whoever depends on a service with a healthcheck waits for it to pass."""
+    reached = set()
+    for service in services.values():
+        for key, value in env_of(service).items():
+            host = urlsplit(value).hostname if "://" in value else value
+            if key.endswith(("_URL", "_HOST")) and host in services:
+                reached.add(host)
+    assert reached >= {"postgres", "redis", "prefect-server"}
+    for name in reached:
+        check = services[name].get("healthcheck")
+        assert check and not check.get("disable"), f"{name}: others connect to it"
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
     for name, service in services.items():
         for dependency, spec in service.get("depends_on", {}).items():
-            expected = "service_started" if dependency in WITHOUT_HEALTHCHECK else "service_healthy"
+            assert dependency in services, f"{name} depends on {dependency}, which is not defined"
+            healthy = "healthcheck" in services[dependency]
+            expected = "service_healthy" if healthy else "service_started"
             assert spec["condition"] == expected, f"{name} -> {dependency}"
-    assert "prefect-server" in services["newsmon"]["depends_on"]
+    assert "/api/health" in " ".join(services["prefect-server"]["healthcheck"]["test"])
 
 
 def test_every_service_restarts(services: dict[str, dict[str, Any]]) -> None:
@@ -259,26 +267,56 @@ def test_telemetry_is_off_for_prefect_and_newsmon(services: dict[str, dict[str, 
             assert {k: env.get(k) for k in TELEMETRY_OFF} == TELEMETRY_OFF, name
 
 
-def test_prefect_uses_postgres_and_redis(services: dict[str, dict[str, Any]]) -> None:
+def test_prefect_reaches_the_database_and_redis_this_file_defines(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """The connection settings agree with the services they name, in both Prefect processes
+    (the API server and the background services must share one database and one broker)."""
+    postgres = env_of(services["postgres"])
+    redis_services = {n for n, s in services.items() if s["image"].startswith("redis:")}
+    prefixes = (
+        "PREFECT_API_DATABASE_CONNECTION",
+        "PREFECT_REDIS",
+        "PREFECT_MESSAGING",
+        "PREFECT_SERVER_DOCKET",
+    )
+    shared = None
     for name in PREFECT_SERVICES:
         env = env_of(services[name])
+        url = urlsplit(env["PREFECT_API_DATABASE_CONNECTION_URL"])
+        assert url.scheme == "postgresql+asyncpg", name
+        assert url.hostname in services and services[url.hostname]["image"].startswith("postgres:")
+        assert (url.username, url.password) == (postgres["POSTGRES_USER"], PASSWORD), name
+        assert url.path == "/" + postgres["POSTGRES_DB"], name
         assert {k: env.get(k) for k in REDIS_SETTINGS} == REDIS_SETTINGS, name
-        assert env["PREFECT_SERVER_DOCKET_URL"].startswith("redis://redis:6379/"), name
-        url = env["PREFECT_API_DATABASE_CONNECTION_URL"]
-        assert url == f"postgresql+asyncpg://prefect:{PASSWORD}@postgres:5432/prefect", name
-    assert env_of(services["postgres"])["POSTGRES_PASSWORD"] == PASSWORD
+        assert env["PREFECT_REDIS_MESSAGING_HOST"] in redis_services, name
+        docket = urlsplit(env["PREFECT_SERVER_DOCKET_URL"])
+        assert docket.hostname in redis_services, name  # memory:// would be per process
+        keys = {k: v for k, v in env.items() if k.startswith(prefixes)}
+        assert shared is None or keys == shared, name
+        shared = keys
     assert "--no-services" in services["prefect-server"]["command"]
     assert services["prefect-services"]["command"] == ["prefect", "server", "services", "start"]
     assert "CHANGE" in COMPOSE_FILE.read_text(encoding="utf-8")
 
 
-def test_newsmon_service(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+def test_newsmon_reaches_prefect_and_keeps_its_data_in_the_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     newsmon = services["newsmon"]
     assert newsmon["build"] == "."
-    assert env_of(newsmon)["PREFECT_API_URL"] == "http://prefect-server:4200/api"
+    api = urlsplit(env_of(newsmon)["PREFECT_API_URL"])
+    assert api.hostname in services and services[api.hostname]["image"].startswith("prefecthq/")
+    assert api.port == 4200 and api.path == "/api"  # where `prefect server start` listens
+    assert api.hostname in newsmon["depends_on"]
     mounts = {v.split(":")[1]: v.split(":")[0] for v in newsmon["volumes"]}
-    assert mounts["/data"] == "newsmon-data" and "newsmon-data" in compose["volumes"]
-    assert "./newsmon.toml:/config/newsmon.toml:ro" in newsmon["volumes"]
+    command = json.loads(dict(dockerfile())["CMD"])
+    option = dict(zip(command[1::2], command[2::2], strict=False))
+    config, db = PurePosixPath(option["--config"]), PurePosixPath(option["--db"])
+    assert mounts.get(str(config)) == "./newsmon.toml"  # the config the image runs with
+    assert (ROOT / "newsmon.toml").is_file()
+    volume = mounts.get(str(db.parent))
+    assert volume in compose["volumes"], f"{db} is not on a named volume: it would not survive"
 
 
 # ---- Dockerfile and .dockerignore ------------------------------------------------------------
@@ -297,8 +335,12 @@ def test_dockerfile_runs_newsmon_serve_as_a_user() -> None:
     values = {name: args for name, args in instructions}  # the last of each
     assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", values["FROM"])
     assert json.loads(values["ENTRYPOINT"]) == ["newsmon"]
-    cmd = json.loads(values["CMD"])
-    assert cmd == ["serve", "--config", "/config/newsmon.toml", "--db", "/data/newsmon.duckdb"]
+    command = json.loads(values["CMD"])
+    assert command[0] == "serve"
+    # The options the image passes are ones newsmon serve takes (a renamed option would stop
+    # the container at start).
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
     assert values["USER"] not in ("root", "0")
     env = " ".join(args for name, args in instructions if name == "ENV")
     assert "DO_NOT_TRACK=1" in env and "PREFECT_SERVER_ANALYTICS_ENABLED=false" in env

@@ -319,15 +319,22 @@ def test_retry_after_is_honoured(serve) -> None:
     assert elapsed >= 0.9 and len(times) == 2
 
 
-def test_retry_after_beyond_the_limit_gives_up_at_once(serve) -> None:
+def test_retry_after_beyond_the_limit_gives_up_at_once(serve, monkeypatch) -> None:
     site = Site(
         "https://never.example",
         {"/p": Response(b"", "text/plain", status=503, headers={"Retry-After": "3600"})},
     )
     serve(site)
-    started = time.monotonic()
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, result: object = None) -> object:
+        slept.append(delay)
+        return await real_sleep(delay, result)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
     page, _ = fetch_one(settings(NO_ROBOTS, max_retry_after_s=5.0), site.url + "/p")
-    assert time.monotonic() - started < 3
+    assert [s for s in slept if s >= 1] == []  # it did not wait (up to the limit) first
     assert site.requests == ["/p"]
     assert page.status == 503
     assert page.error is not None and page.error.startswith("HTTP 503")
@@ -363,15 +370,13 @@ def test_client_errors_are_not_retried(serve, status: int) -> None:
 def test_read_timeout(serve) -> None:
     site = Site("https://sleepy.example", {"/p": Response(HTML, delay_s=2.0)})
     serve(site)
-    started = time.monotonic()
     page, log = fetch_one(settings(NO_ROBOTS, read_timeout_s=0.3, retries=1), site.url + "/p")
-    elapsed = time.monotonic() - started
+    # A timeout, not the page: the client did not wait for the server's answer.
     assert page.error is not None and "timeout" in page.error.lower()
     assert page.failure is not None and page.failure.kind == FailureKind.TIMEOUT
     assert page.status is None and page.body == b""
     assert site.requests == ["/p", "/p"]  # a timeout is worth one more try
     assert all(r.error == page.error for r in log)
-    assert elapsed < 1.9  # did not wait for the server's answer
 
 
 def test_connection_reset_is_an_error_not_an_exception(serve) -> None:
@@ -418,17 +423,16 @@ def test_unreachable_host_is_marked_dead() -> None:
     url = f"http://127.0.0.1:{unused_port()}/news/a-b-c"
     transport = CountingTransport()
 
-    async def main() -> tuple[Page, list[str], str | None, Page, float, list[FetchRecord]]:
+    async def main() -> tuple[Page, list[str], str | None, Page, list[FetchRecord]]:
         async with PoliteClient(settings(retries=1), transport=transport) as client:
             allow(client, url)
             first = await client.fetch(url, "o", "article")
             attempts = list(transport.attempts)
             failure = client.host_failure(url)
-            started = time.monotonic()
             second = await client.fetch(url.replace("a-b-c", "d-e-f"), "o", "article")
-            return first, attempts, failure, second, time.monotonic() - started, client.log
+            return first, attempts, failure, second, client.log
 
-    first, attempts, failure, second, second_s, log = asyncio.run(main())
+    first, attempts, failure, second, log = asyncio.run(main())
     assert first.error is not None and first.error.startswith("cannot connect")
     assert first.failure is not None and first.failure.kind == FailureKind.CANNOT_CONNECT
     assert first.status is None
@@ -439,7 +443,6 @@ def test_unreachable_host_is_marked_dead() -> None:
     # The second fetch fails fast without a new connection attempt.
     assert second.error is not None and second.error.startswith("cannot connect")
     assert transport.attempts == attempts
-    assert second_s < 0.5
     assert [r.kind for r in log] == ["robots", "robots", "article", "article"]
     assert all(r.error and r.error.startswith("cannot connect") for r in log)
 

@@ -322,26 +322,29 @@ def test_a_big_pass_is_written_in_chunks_and_counted_whole(
     assert store.query("SELECT count(DISTINCT run_id), count(*) FROM articles").rows == [(1, 7)]
 
 
-def test_a_pass_asks_for_batch_scheduling_before_its_workers_start(
-    tmp_path: Path, serve, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import flows.ingest
-    import flows.pipeline
-
-    order: list[str] = []
-    monkeypatch.setattr(flows.ingest, "schedule_as_batch", lambda: order.append("batch"))
-    start = flows.pipeline.Extractor.start
-    monkeypatch.setattr(
-        flows.pipeline.Extractor, "start", lambda self: (order.append("pool"), start(self))
-    )
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="a Linux scheduler policy")
+def test_a_pass_extracts_in_workers_scheduled_as_batch(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    """In a fresh process (the fork server is made once per process, and its workers take
+    its policy): after a pass, the fork server and every extraction worker are batch work."""
     outlet = GrowingOutlet("https://batch.example")
     outlet.publish(1)
     serve(outlet.site)
     config = write_config(
         tmp_path / "c.toml", config_text(outlet_toml("batch", outlet.site, feeds=["/rss"]))
     )
-    run_once(config, tmp_path / "b.duckdb")
-    assert order == ["batch", "pool"]
+    script = f"""
+import os
+from tests.support.runs import run_once
+from tests.support.processes import descendants
+(report,) = run_once({str(config)!r}, {str(tmp_path / "b.duckdb")!r}).reports
+assert report.stored == 1, report
+pool = descendants(os.getpid())
+assert len(pool) >= 3, pool  # the fork server and the two workers
+print(*sorted({{os.sched_getscheduler(pid) for pid in pool}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(os.SCHED_BATCH)]
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="a Linux scheduler policy")

@@ -13,6 +13,7 @@ from extractors.workers import Scorer
 from flows.alerts import run_alerts
 from flows.config import load
 from storage.db import Store
+from tests.support.configs import RULE
 from tests.support.factories import make_article
 from tests.support.server import Receiver
 
@@ -47,9 +48,8 @@ def test_one_event_in_three_languages_is_one_story_with_one_alert(tmp_path: Path
     receiver.start()
     try:
         path = tmp_path / "c.toml"
-        rules = (ROOT / "newsmon.toml").read_text(encoding="utf-8").split("[[rule]]", 1)[1]
         path.write_text(
-            f'[[rule]]{rules}\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/a"]\n',
+            f'{RULE}\n[alerts]\nchannels = ["json://127.0.0.1:{receiver.port}/a"]\n',
             encoding="utf-8",
         )
         config = load(path)

@@ -13,6 +13,7 @@ from flows.alerts import run_alerts, write_atom
 from flows.config import load
 from flows.notify import Notifier
 from storage.db import Store
+from tests.support.configs import RULE
 from tests.support.factories import make_article
 from tests.support.server import Receiver
 
@@ -30,10 +31,8 @@ def closed_port() -> int:
 
 
 def config_with(tmp_path: Path, alerts: str):  # noqa: ANN201
-    text = (ROOT / "newsmon.toml").read_text(encoding="utf-8")
-    rules = "".join("[[rule]]" + block for block in text.split("[[rule]]")[1:])
     path = tmp_path / "c.toml"
-    path.write_text(rules + "\n[alerts]\n" + alerts, encoding="utf-8")
+    path.write_text(RULE + "\n[alerts]\n" + alerts, encoding="utf-8")
     return load(path)
 
 

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from tests.support.server import Site
 
+# The topic rule the alert tests use: a frozen copy of the shipped one (see the file).
+RULE = (Path(__file__).parents[1] / "fixtures" / "rule.toml").read_text(encoding="utf-8")
+
 
 def config_text(*outlets: str, settings: str = "") -> str:
     base = "[settings]\nretries = 1\nbackoff_base_s = 0.05\nread_timeout_s = 2\nconnect_timeout_s = 2\nworkers = 2\n"

@@ -38,21 +38,43 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def in_session(sid: int) -> list[str]:
-    """The command lines of the live processes of session `sid` (a process started with
-    start_new_session leads one; its children stay in it unless they leave on purpose, and
-    keep it when they are orphaned)."""
-    found = []
+def _live() -> Iterator[tuple[int, int, int]]:
+    """(pid, parent pid, session id) of every live process; zombies are gone already."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
-            if int(fields[3]) != sid or fields[0] == b"Z":  # session id; zombies are gone
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                found.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue  # ended while we looked
+        if fields[0] != b"Z":
+            yield int(entry), int(fields[1]), int(fields[3])
+
+
+def in_session(sid: int) -> list[str]:
+    """The command lines of the live processes of session `sid` (a process started with
+    start_new_session leads one; its children stay in it unless they leave on purpose, and
+    keep it when they are orphaned)."""
+    found = []
+    for pid, _, session in _live():
+        if session == sid:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    found.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
+            except OSError:
+                continue
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes below `pid` (children, their children, ...)."""
+    children: dict[int, list[int]] = {}
+    for child, parent, _ in _live():
+        children.setdefault(parent, []).append(child)
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children.get(child, [])
     return found
