@@ -186,7 +186,7 @@ async def backfill(
     window: Window,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BackfillSummary:
-    store = Store(db)
+    store = Store(db, lake=config.lake)
     history = History(store)
     summary = BackfillSummary()
     gentle = config.history.backfill

@@ -47,7 +47,7 @@ def is_article(exchange: Exchange, outlet: Outlet, pattern: re.Pattern | None) -
 
 
 async def import_warc(config: Config, db: Path, outlet: Outlet, files: list[Path]) -> ImportSummary:
-    store = Store(db)
+    store = Store(db, lake=config.lake)
     archive = open_archive(config, db)
     extractor = Extractor(config.settings.workers, config.rules)
     pattern = re.compile(outlet.article_pattern) if outlet.article_pattern else None

@@ -55,7 +55,7 @@ async def reextract(
     since: date | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ReextractSummary:
-    store = Store(db)
+    store = Store(db, lake=config.lake)
     history = History(store)
     archive = Archive(archive_dir(db), config.history.archive)  # read even if turned off
     outlets = {o.id: o for o in config.outlets}
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise fail(f"--since: not a date (YYYY-MM-DD): {since}") from None
         path = db_path(db, cfg)
-        if not path.exists():
+        if cfg.lake is None and not path.exists():  # a lake's catalog says for itself
             raise fail(f"no database at {path}")
         from rich.progress import Progress
 
