@@ -17,7 +17,6 @@ from functools import lru_cache
 import lxml.etree
 import lxml.html
 import trafilatura
-import trafilatura.utils
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
@@ -36,17 +35,6 @@ EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
 _KICKER_WORDS = 12  # a line before the headline longer than this is body, not a kicker
 SHORT_SAMPLE = 600  # characters; agreed with the 1,500-character sample on 1,332 texts
 MIN_WORDS = 25  # snippet pages (a lead and "...") still count: they join their story
-# lxml.html picks the Python class of an element in a Python method each time code touches
-# that element: some 5,000 calls per page through trafilatura, htmldate and readability. A
-# lookup done in C, giving every element lxml.html's HtmlElement, extracts exactly the same
-# (only form controls lose their own subclasses, which none of them use) for less CPU.
-ELEMENT_CLASSES = lxml.etree.ElementDefaultClassLookup(
-    element=lxml.html.HtmlElement,
-    comment=lxml.html.HtmlComment,
-    pi=lxml.html.HtmlProcessingInstruction,
-    entity=lxml.html.HtmlEntity,
-)
-trafilatura.utils.HTML_PARSER.set_element_class_lookup(ELEMENT_CLASSES)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ import signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 from extractors.article import warm_up  # noqa: E402 - after the guard: the import takes seconds
+from extractors.tuning import tune_worker  # noqa: E402
 
 # Never the server's failure: a worker whose warm-up fails tries again, and reports per page.
 with contextlib.suppress(Exception):
+    tune_worker()
     warm_up()

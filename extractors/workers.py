@@ -21,6 +21,7 @@ from multiprocessing.context import BaseContext
 from extractors.article import ExtractJob, extract, warm_up
 from extractors.records import Article, TopicScore, UrlFailure
 from extractors.topics import Rule, score
+from extractors.tuning import tune_worker
 
 
 class Scorer:
@@ -64,6 +65,7 @@ def make_pool(workers: int, rules: Sequence[Rule] = ()) -> Executor:
 def _start_worker(rules: tuple[Rule, ...], owner: int) -> None:
     global _scorer
     _scorer = Scorer(rules)
+    tune_worker()
     warm_up()
     threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
 

@@ -48,8 +48,8 @@ from extractors.records import Article, Candidate, FetchPurpose, Outlet, Route
 from extractors.urls import is_article_url, same_site
 from flows.cli_common import ConfigOpt, DbOpt, db_path, err, fail, say
 from flows.config import DEFAULT_CONFIG, Config
+from flows.extraction import Extractor
 from flows.history import config_and_outlet, open_archive, write_quiet
-from flows.pipeline import Extractor
 from storage.db import Store
 from storage.history import History
 
@@ -257,8 +257,8 @@ async def _fetch_chunk(
     window: Window,
     summary: BackfillSummary,
 ) -> list[Article]:
-    known = await asyncio.to_thread(store.known_urls, [c.url for c in chunk])
-    summary.known += len(known)
+    fresh = set(await asyncio.to_thread(store.unseen, [c.url for c in chunk]))
+    summary.known += len(chunk) - len(fresh)
 
     async def one(candidate: Candidate) -> Article | None:
         page = await client.fetch(candidate.url, outlet.id, FetchPurpose.ARTICLE, HTML_TYPES)
@@ -282,7 +282,7 @@ async def _fetch_chunk(
         outcome.archived = page.archived
         return outcome
 
-    results = await asyncio.gather(*(one(c) for c in chunk if c.url not in known))
+    results = await asyncio.gather(*(one(c) for c in chunk if c.url in fresh))
     return [a for a in results if a is not None]
 
 

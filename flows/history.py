@@ -13,7 +13,7 @@ from extractors.decoding import decode
 from extractors.records import Article, Batch, Outlet, Route, UrlFailure, WriteResult
 from flows.cli_common import fail, load_config
 from flows.config import Config
-from flows.pipeline import Extractor
+from flows.extraction import Extractor
 from storage.archive import Archive, Exchange, archive_dir
 from storage.db import Store
 

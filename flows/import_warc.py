@@ -20,8 +20,8 @@ from extractors.records import Article, Outlet, Route
 from extractors.urls import canonicalize, is_article_url, same_site
 from flows.cli_common import ConfigOpt, DbOpt, db_path, err, fail, say
 from flows.config import DEFAULT_CONFIG, Config
+from flows.extraction import Extractor
 from flows.history import config_and_outlet, extract_all, job_for, open_archive, write_quiet
-from flows.pipeline import Extractor
 from storage.archive import ArchiveError, Exchange, read_responses
 from storage.db import Store
 
@@ -59,8 +59,8 @@ async def import_warc(config: Config, db: Path, outlet: Outlet, files: list[Path
         chunk = list(pending)
         pending.clear()
         urls = [canonicalize(e.url) or e.url for e in chunk]
-        known = await asyncio.to_thread(store.known_urls, urls)
-        fresh = [(u, e) for u, e in zip(urls, chunk, strict=True) if u not in known]
+        new = set(await asyncio.to_thread(store.unseen, urls))
+        fresh = [(u, e) for u, e in zip(urls, chunk, strict=True) if u in new]
         summary.known += len(chunk) - len(fresh)
         refs = [await asyncio.to_thread(archive.write, e) if archive else None for _, e in fresh]
         jobs = [job_for(e, outlet, u, Route.ARCHIVE) for u, e in fresh]

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING
 
 from extractors.http import PoliteClient
 from extractors.records import Batch, Outlet, OutletReport, PollState, RunStatus
+from extractors.tuning import tune_process
 from flows.config import Config
+from flows.extraction import Extractor
 from flows.health import HealthCheck, OutletHealth, assess_all, check_health, report_text
 from flows.history import open_archive
 from flows.pipeline import (
-    Extractor,
     NoProgress,
     Progress,
     RunContext,
     ingest_outlet,
-    schedule_as_batch,
 )
 from flows.polling import due, next_poll
 from storage.db import Store, StoreError
@@ -163,7 +163,7 @@ async def _ingest(
     progress: Progress,
     steps: Steps,
 ) -> None:
-    schedule_as_batch()  # before the pool starts, so that its processes inherit it
+    tune_process()  # before the pool starts, so that its processes inherit it
     extractor = Extractor(config.settings.workers, config.rules)
     extractor.start()
     archive = open_archive(config, store.path)
@@ -171,13 +171,14 @@ async def _ingest(
     try:
         async with PoliteClient(config.settings.client, recorder=recorder) as client:
             ctx = RunContext(
-                summary.run_id, client, store, extractor, progress, config.rules,
-                config.schedule, polls, archive, config.history.revisits,
+                summary.run_id, client, store, extractor, progress, config.schedule, polls,
+                archive, config.history.revisits,
             )  # fmt: skip
             outcomes = await asyncio.gather(
                 *(steps.outlet(o, ctx) for o in outlets), return_exceptions=True
             )
     finally:
+        extractor.close()
         if archive is not None:
             archive.close()
             if archive.error:

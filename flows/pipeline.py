@@ -1,24 +1,29 @@
-"""One outlet's pass: discover → drop known URLs → fetch politely → extract → store.
+"""One outlet's pass, top-down, one function per stage an article meets:
 
-Plain async code over typed records; flows/ingest.py wraps it in Prefect. Nothing here raises
-for an outlet's own trouble (dead host, bad feed, 500s): that ends up in the OutletReport.
+    discover → store.unseen → fetch → extract → store.write(pass)
+
+The pass counts what it meets on the way (discovered, skipped, fetched, failed, extracted,
+dated) and judges the outlet's status. The store owns the rest: which URLs and canonical URLs
+are stored already (asked before fetching, and settled again at the write), stories, and what
+was stored, which it counts and hands back in the pass's report. Topic scores come with each
+article from its extraction worker. A pass opens the store three times: what it knows of the
+outlet, which candidates are new, and the write (a big pass writes chunks of FLUSH_EVERY
+articles before that, so it holds at most that many in memory).
+
+Plain async code over typed records; flows/ingest.py runs it for every outlet of a run.
+Nothing here raises for an outlet's own trouble (dead host, bad feed, 500s): that ends up in
+the report.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
-import os
-import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, Future, InvalidStateError
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from extractors.article import ExtractJob, article_id
+from extractors.article import ExtractJob
 from extractors.chrome import WINDOW as CHROME_WINDOW
 from extractors.chrome import Chrome, learn
 from extractors.http import HTML_TYPES, PoliteClient
@@ -31,18 +36,17 @@ from extractors.records import (
     FetchPurpose,
     Outlet,
     OutletReport,
+    Page,
     PollState,
     RunStatus,
-    UrlAlias,
     UrlFailure,
 )
-from extractors.topics import Rule
-from extractors.workers import make_pool, process
-from flows.discovery import discover
+from flows.discovery import Discovery, discover
 from flows.polling import RATE_WINDOW, Schedule, next_poll
+from flows.revisit_pass import revisit
 from flows.revisits import RevisitPolicy
 from storage.archive import Archive
-from storage.db import Store, StoreError
+from storage.db import Store
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 IN_FLIGHT = 16  # pages fetched but not yet extracted, per outlet
@@ -70,105 +74,6 @@ class NoProgress:
         pass
 
 
-def schedule_as_batch() -> bool:
-    """Tell Linux that this process's threads, and those it starts later (the extraction pool,
-    its fork server and workers inherit it), are batch work: SCHED_BATCH.
-
-    A pass wakes the ingest process for every response, every finished extraction and every
-    write. A normal thread that wakes preempts an extraction worker at once, and on two cores
-    each switch costs the worker CPU (caches refilled); a batch thread waits for the next
-    scheduler tick, a few milliseconds, so its work comes in fewer, longer slices. Nothing here
-    needs lower latency than that. Returns False where the platform has no such policy or
-    refuses it; the pass runs the same, only with more switches.
-    """
-    policy = getattr(os, "SCHED_BATCH", None)
-    if policy is None or not hasattr(os, "sched_setscheduler"):
-        return False
-    try:
-        for tid in os.listdir("/proc/self/task"):
-            with contextlib.suppress(ProcessLookupError):  # a thread that just ended
-                os.sched_setscheduler(int(tid), policy, os.sched_param(0))
-    except OSError:
-        return False
-    return True
-
-
-class Extractor:
-    """Extraction in worker processes, started on first use and shared by all outlets.
-
-    The pool outlives the run: starting workers costs seconds (each imports trafilatura), and a
-    process that runs the flow again (tests, notebooks, an in-process scheduler) reuses it. One
-    pool is kept, for the latest worker count and rules.
-    """
-
-    def __init__(self, workers: int = 0, rules: tuple[Rule, ...] = ()) -> None:
-        self.workers = workers or os.cpu_count() or 1
-        self.rules = rules
-        self._key = (self.workers, tuple(rule.signature() for rule in rules))
-        self._starting: Future[None] | None = None
-
-    def start(self) -> None:
-        """Start the workers in a thread and return at once. Forking the first worker waits
-        for the fork server to import trafilatura (two seconds); that overlaps discovery
-        instead of holding up the event loop."""
-        self._starting = Future()
-        threading.Thread(
-            target=self._start_workers, args=(self._starting,), name="newsmon-pool-start"
-        ).start()
-
-    def _start_workers(self, done: Future[None]) -> None:
-        try:
-            pool = _shared_pool(self._key, self.workers, self.rules)
-            for _ in range(self.workers):  # the pool forks a worker per submit while none is idle
-                pool.submit(int)
-        except BrokenProcessPool:
-            release_pool()  # the first extraction starts a fresh one
-        except BaseException as exc:  # noqa: BLE001 - handed to the first extraction to raise
-            with contextlib.suppress(InvalidStateError):  # the run was stopped meanwhile
-                done.set_exception(exc)
-            return
-        with contextlib.suppress(InvalidStateError):
-            done.set_result(None)
-
-    async def __call__(self, job: ExtractJob) -> Article | UrlFailure:
-        starting = self._starting
-        if starting is not None:
-            # Submitting while the pool is still forking would block the loop on the fork server.
-            try:
-                await asyncio.wrap_future(starting)
-            finally:
-                self._starting = None  # a failed start is raised once; later calls start afresh
-        pool = _shared_pool(self._key, self.workers, self.rules)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, process, job)
-        except BrokenProcessPool:
-            release_pool()  # a worker died (out of memory, killed): the next call starts afresh
-            raise
-
-
-_POOL: tuple[tuple[object, ...], Executor] | None = None
-_POOL_LOCK = threading.RLock()  # the starting thread and the event loop both reach for the pool
-
-
-def _shared_pool(key: tuple[object, ...], workers: int, rules: tuple[Rule, ...]) -> Executor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL[0] != key:
-            release_pool()
-            _POOL = (key, make_pool(workers, rules))
-        return _POOL[1]
-
-
-@atexit.register
-def release_pool() -> None:
-    """Stop the extraction workers (a long-lived process that is done extracting for now)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is not None:
-            _POOL[1].shutdown(wait=True, cancel_futures=True)
-            _POOL = None
-
-
 @dataclass
 class RunContext:
     run_id: str
@@ -176,7 +81,6 @@ class RunContext:
     store: Store
     extract: Callable[[ExtractJob], Awaitable[Article | UrlFailure]]
     progress: Progress = field(default_factory=NoProgress)
-    rules: tuple[Rule, ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
     polls: dict[str, PollState] = field(default_factory=dict)  # as they were when the run began
     archive: Archive | None = None  # the raw archive the client records into, for revisits
@@ -184,216 +88,184 @@ class RunContext:
 
 
 async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
-    report = OutletReport(ctx.run_id, outlet.id, outlet.name, started_at=datetime.now(UTC))
+    started = datetime.now(UTC)
     ctx.progress.outlet_started(outlet)
     ctx.client.add_outlet(outlet)  # its pacing, and the hosts its configuration names
-    remembered = await asyncio.to_thread(ctx.store.sources, outlet.id)
-    # What the outlet repeats on its articles, learned from its latest ones (extractors/chrome).
-    chrome = learn(await asyncio.to_thread(ctx.store.paragraph_keys, outlet.id, CHROME_WINDOW))
-    found = await discover(outlet, ctx.client, remembered)
-    report.discovered = len(found.candidates)
-    errors: list[Failure] = list(found.errors)
-
-    # Stored pages are skipped; so are pages that yielded nothing lately, until their retry time.
-    urls = [c.url for c in found.candidates]
-    known = await asyncio.to_thread(ctx.store.known_urls, urls, report.started_at)
-    fresh = [c for c in found.candidates if c.url not in known]
-    report.skipped = len(found.candidates) - len(fresh)
-    # Newest first, so a capped pass takes what matters now; the rest waits for the next pass.
-    fresh.sort(key=lambda c: c.published_at or c.modified_at or _EPOCH, reverse=True)
-    fresh = fresh[: outlet.max_articles]
+    to_revisit = started - ctx.revisits.fresh_for if ctx.revisits.enabled else None
+    known = await asyncio.to_thread(
+        ctx.store.outlet_state, outlet.id, started - RATE_WINDOW, to_revisit, CHROME_WINDOW
+    )
+    found = await discover(outlet, ctx.client, known.sources)
+    fresh = await unseen(outlet, found, ctx, started)
     ctx.progress.articles_planned(outlet, len(fresh))
-
-    sink = _Sink(outlet, ctx)
-    try:
-        failures = await _fetch_and_extract(outlet, fresh, ctx, sink.add, chrome)
-    except asyncio.CancelledError:  # the run is stopped (Ctrl-C, SIGTERM): keep what is done
-        await sink.flush()
-        raise
-    # robots.txt saying no is the site's wish, not a failure.
-    blocked = [f for f in failures if f.failure.kind == FailureKind.ROBOTS]
-    failures = [f for f in failures if f.failure.kind != FailureKind.ROBOTS]
-    articles, aliases = await sink.remainder()
-    report.skipped += len(blocked) + sink.aliased
-    report.fetched = sink.extracted + sum(1 for f in failures if f.fetched)
-    report.failed = len(failures)
-    errors += [Failure(f.failure.kind, f"{f.url}: {f.failure.message}") for f in failures]
-    report.extracted, report.dated = sink.extracted, sink.dated
-
-    if found.usable_sources == 0 and found.errors:
-        report.status, report.error = RunStatus.FAILED, found.errors[0].message
-        report.error_kind = found.errors[0].kind
-    elif fresh and not sink.kept and not sink.aliased and failures:
-        report.status, report.error = RunStatus.FAILED, errors[0].message
-        report.error_kind = errors[0].kind
-    elif errors:
-        first = f"{len(errors)} problem(s); first: {errors[0].message}"
-        report.status, report.error, report.error_kind = RunStatus.PARTIAL, first, errors[0].kind
-    report.finished_at = datetime.now(UTC)
-
-    report.stored = sink.stored  # the store adds what this last write brings
-    await _revisit(outlet, ctx)  # before the log is drained: its requests are the outlet's too
+    # What the outlet repeats on its articles, learned from its latest ones (extractors/chrome).
+    chrome = learn(known.paragraph_keys)
+    met = await fetch_and_extract(outlet, fresh, chrome, ctx)
+    report = judge(outlet, ctx.run_id, started, found, len(fresh), met)
+    # Before the log is drained: the revisits' requests are the outlet's too.
+    revisits, versions = await revisit(outlet, ctx, known.fresh)
+    published = None if known.published is None else known.published + met.recent
     batch = Batch(
         run_id=ctx.run_id,
         outlets=[outlet],
-        articles=articles,
-        aliases=aliases,
+        articles=met.pending,
         fetches=ctx.client.drain_log(outlet.id),
         reports=[report],
         sources=found.sources,
-        polls=[await _next_poll(outlet, report, articles, ctx)],
-        failures=[UrlFailure(f.url, outlet.id, f.failure, report.finished_at) for f in failures],
+        polls=[next_poll_state(outlet, report, published, ctx)],
+        failures=met.failures,
+        revisits=revisits,
+        versions=versions,
     )
-    result = await asyncio.to_thread(ctx.store.write, batch)
-    report.stored = sink.stored + result.stored
-    report.spooled = sink.spooled or result.spooled
+    report = (await asyncio.to_thread(ctx.store.write, batch)).reports[0]
     ctx.progress.outlet_finished(report)
     return report
 
 
-async def _revisit(outlet: Outlet, ctx: RunContext) -> None:
-    from flows.revisit_pass import revisit_outlet  # it builds on this module
+async def unseen(
+    outlet: Outlet, found: Discovery, ctx: RunContext, now: datetime
+) -> list[Candidate]:
+    """The candidates the store has not stored under any of their URLs, and that did not fail
+    lately (each failed URL waits for its retry time); newest first, as many as the outlet
+    takes a pass. The rest waits for the next pass."""
+    urls = await asyncio.to_thread(ctx.store.unseen, [c.url for c in found.candidates], now)
+    wanted = set(urls)
+    fresh = [c for c in found.candidates if c.url in wanted]
+    fresh.sort(key=lambda c: c.published_at or c.modified_at or _EPOCH, reverse=True)
+    return fresh[: outlet.max_articles]
 
-    with contextlib.suppress(StoreError):  # the file is held: the revisits wait for next pass
-        await revisit_outlet(outlet, ctx)
+
+@dataclass
+class Met:
+    """What fetching and extracting met; `pending` are the articles no chunk wrote yet."""
+
+    pending: list[Article] = field(default_factory=list)
+    failures: list[UrlFailure] = field(default_factory=list)
+    blocked: int = 0  # robots.txt said no: the site's wish, not a failure
+    fetched: int = 0  # pages that arrived
+    extracted: int = 0  # of those, with article-length text
+    dated: int = 0  # of those, with a publication date
+    recent: int = 0  # of those, published within the polling's RATE_WINDOW
 
 
-async def _next_poll(
-    outlet: Outlet, report: OutletReport, articles: list[Article], ctx: RunContext
+async def fetch_and_extract(
+    outlet: Outlet, candidates: list[Candidate], chrome: Chrome, ctx: RunContext
+) -> Met:
+    """Every candidate through fetch and extract, IN_FLIGHT at a time: pages fetched faster
+    than they can be extracted would pile up in memory."""
+    met = Met()
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+    writing = asyncio.Lock()  # chunks land in the order they were taken
+    since = datetime.now(UTC) - RATE_WINDOW
+
+    async def one(candidate: Candidate) -> None:
+        async with in_flight:
+            try:
+                outcome = await fetch_and_extract_one(outlet, candidate, chrome, ctx, met)
+            finally:
+                ctx.progress.article_done(outlet)
+        if isinstance(outcome, UrlFailure):
+            if outcome.failure.kind == FailureKind.ROBOTS:
+                met.blocked += 1
+            else:
+                met.failures.append(outcome)
+            return
+        met.extracted += 1
+        met.dated += outcome.published_at is not None
+        met.recent += min(outcome.published_at or outcome.fetched_at, outcome.fetched_at) >= since
+        met.pending.append(outcome)
+        if len(met.pending) >= FLUSH_EVERY:  # outside the semaphore: fetching goes on
+            async with writing:
+                await write_chunk(outlet, met, ctx)
+
+    try:
+        await asyncio.gather(*(one(c) for c in candidates))
+    except asyncio.CancelledError:  # the run is stopped (Ctrl-C, SIGTERM): keep what is done
+        async with writing:
+            await write_chunk(outlet, met, ctx)
+        raise
+    return met
+
+
+async def fetch_and_extract_one(
+    outlet: Outlet, candidate: Candidate, chrome: Chrome, ctx: RunContext, met: Met
+) -> Article | UrlFailure:
+    page = await fetch(outlet, candidate, ctx)
+    if page.failure is not None:
+        return UrlFailure(candidate.url, outlet.id, page.failure, page.fetched_at)
+    met.fetched += 1
+    return await extract(outlet, candidate, page, chrome, ctx)
+
+
+async def fetch(outlet: Outlet, candidate: Candidate, ctx: RunContext) -> Page:
+    """Politely: robots.txt, the host's pace, retries (extractors/http.py)."""
+    return await ctx.client.fetch(candidate.url, outlet.id, FetchPurpose.ARTICLE, HTML_TYPES)
+
+
+async def extract(
+    outlet: Outlet, candidate: Candidate, page: Page, chrome: Chrome, ctx: RunContext
+) -> Article | UrlFailure:
+    """In an extraction worker: the article with its fingerprint and topic scores, or why the
+    page held none. The feed's hints fill what the page lacks; the outlet's chrome is left
+    out of the text."""
+    job = ExtractJob(
+        html=page.text or "",
+        url=candidate.url,
+        final_url=page.final_url,
+        outlet_id=outlet.id,
+        homepage=outlet.homepage,
+        fetched_at=page.fetched_at,
+        via=candidate.via,
+        default_language=outlet.language,
+        hint_title=candidate.title,
+        hint_published=candidate.published_at,
+        hint_author=candidate.author,
+        chrome=chrome,
+    )
+    outcome = await ctx.extract(job)
+    if isinstance(outcome, Article):
+        outcome.archived = page.archived
+    return outcome
+
+
+async def write_chunk(outlet: Outlet, met: Met, ctx: RunContext) -> None:
+    chunk, met.pending = met.pending, []
+    if chunk:
+        await asyncio.to_thread(ctx.store.write, Batch(ctx.run_id, [outlet], chunk))
+
+
+def judge(
+    outlet: Outlet, run_id: str, started: datetime, found: Discovery, fresh: int, met: Met
+) -> OutletReport:
+    """The pass's report, all but what the store counts: FAILED when nothing usable came back,
+    PARTIAL when something failed on the way."""
+    errors: list[Failure] = [
+        *found.errors,
+        *(Failure(f.failure.kind, f"{f.url}: {f.failure.message}") for f in met.failures),
+    ]
+    report = OutletReport(
+        run_id, outlet.id, outlet.name, started, finished_at=datetime.now(UTC),
+        discovered=len(found.candidates), skipped=len(found.candidates) - fresh + met.blocked,
+        fetched=met.fetched, failed=len(met.failures), extracted=met.extracted, dated=met.dated,
+    )  # fmt: skip
+    if found.usable_sources == 0 and found.errors:
+        worst = found.errors[0]
+        report.status, report.error, report.error_kind = RunStatus.FAILED, worst.message, worst.kind
+    elif fresh and not met.extracted and met.failures:
+        worst = errors[0]
+        report.status, report.error, report.error_kind = RunStatus.FAILED, worst.message, worst.kind
+    elif errors:
+        first = f"{len(errors)} problem(s); first: {errors[0].message}"
+        report.status, report.error, report.error_kind = RunStatus.PARTIAL, first, errors[0].kind
+    return report
+
+
+def next_poll_state(
+    outlet: Outlet, report: OutletReport, published: int | None, ctx: RunContext
 ) -> PollState:
-    now = datetime.now(UTC)
-    since = now - RATE_WINDOW
-    published = await asyncio.to_thread(ctx.store.published_since, outlet.id, since)
-    if published is not None:
-        published += sum(1 for a in articles if min(a.published_at or now, a.fetched_at) >= since)
+    """When to poll the outlet next (flows/polling.py): `published` counts its articles of the
+    last RATE_WINDOW, this pass's included (None: the store could not say)."""
     return next_poll(
         ctx.schedule.policy(outlet.id), ctx.polls.get(outlet.id), report, published,
-        ctx.client.hold_until(outlet.homepage), now,
+        ctx.client.hold_until(outlet.homepage), datetime.now(UTC),
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Failure:
-    url: str
-    failure: Failure
-    fetched: bool  # the page arrived but held no article
-
-
-class _Sink:
-    """Extracted articles go to the store in chunks while the pass goes on: a big outlet's pass
-    holds at most FLUSH_EVERY articles in memory, and a crash loses at most that many."""
-
-    def __init__(self, outlet: Outlet, ctx: RunContext) -> None:
-        self.outlet, self.ctx = outlet, ctx
-        self.pending: list[Article] = []
-        self.extracted = self.dated = self.kept = self.aliased = self.stored = 0
-        self.spooled = False
-        self._writing = asyncio.Lock()  # chunks land in the order they were taken
-
-    async def add(self, article: Article) -> None:
-        self.extracted += 1
-        self.dated += article.published_at is not None
-        self.pending.append(article)
-        if len(self.pending) >= FLUSH_EVERY:
-            chunk, self.pending = self.pending, []
-            async with self._writing:
-                await self._write(chunk)
-
-    async def flush(self) -> None:
-        """Write what is extracted and not yet written, now."""
-        async with self._writing:
-            chunk, self.pending = self.pending, []
-            if chunk:
-                await self._write(chunk)
-
-    async def remainder(self) -> tuple[list[Article], list[UrlAlias]]:
-        """What is left for the pass's final write (after earlier chunks have landed)."""
-        async with self._writing:
-            chunk, self.pending = self.pending, []
-            return await self._dedupe(chunk)
-
-    async def _dedupe(self, chunk: list[Article]) -> tuple[list[Article], list[UrlAlias]]:
-        articles, aliases = await _drop_known_canonicals(chunk, self.ctx.store)
-        self.kept += len(articles)
-        self.aliased += len(aliases)
-        return articles, aliases
-
-    async def _write(self, chunk: list[Article]) -> None:
-        articles, aliases = await self._dedupe(chunk)
-        batch = Batch(self.ctx.run_id, [self.outlet], articles, aliases)
-        result = await asyncio.to_thread(self.ctx.store.write, batch)
-        self.stored += result.stored
-        self.spooled |= result.spooled
-
-
-async def _fetch_and_extract(
-    outlet: Outlet,
-    candidates: list[Candidate],
-    ctx: RunContext,
-    on_article: Callable[[Article], Awaitable[None]],
-    chrome: Chrome,
-) -> list[_Failure]:
-    # Pages fetched faster than they can be extracted would pile up in memory: a bounded number
-    # in flight keeps the workers busy and the memory flat.
-    in_flight = asyncio.Semaphore(IN_FLIGHT)
-
-    async def one(candidate: Candidate) -> _Failure | None:
-        async with in_flight:
-            outcome = await fetch_extract(candidate)
-        if isinstance(outcome, Article):
-            await on_article(outcome)  # outside the semaphore: a write does not stall fetching
-            return None
-        return outcome
-
-    async def fetch_extract(candidate: Candidate) -> Article | _Failure:
-        try:
-            page = await ctx.client.fetch(
-                candidate.url, outlet.id, FetchPurpose.ARTICLE, HTML_TYPES
-            )
-            if page.failure is not None:
-                return _Failure(candidate.url, page.failure, False)
-            job = ExtractJob(
-                html=page.text or "",
-                url=candidate.url,
-                final_url=page.final_url,
-                outlet_id=outlet.id,
-                homepage=outlet.homepage,
-                fetched_at=page.fetched_at,
-                via=candidate.via,
-                default_language=outlet.language,
-                hint_title=candidate.title,
-                hint_published=candidate.published_at,
-                hint_author=candidate.author,
-                chrome=chrome,
-            )
-            outcome = await ctx.extract(job)
-            if isinstance(outcome, UrlFailure):
-                return _Failure(outcome.url, outcome.failure, True)
-            outcome.archived = page.archived
-            return outcome
-        finally:
-            ctx.progress.article_done(outlet)
-
-    results = await asyncio.gather(*(one(c) for c in candidates))
-    return [r for r in results if r is not None]
-
-
-async def _drop_known_canonicals(
-    articles: list[Article], store: Store
-) -> tuple[list[Article], list[UrlAlias]]:
-    """A page may name as canonical a URL that is already stored (or met twice in this batch):
-    keep one article, and remember the other URLs as aliases so they are not fetched again."""
-    canonicals = [a.canonical_url for a in articles]
-    known = await asyncio.to_thread(store.known_urls, canonicals)
-    kept: list[Article] = []
-    aliases: list[UrlAlias] = []
-    seen: set[str] = set()
-    for a in articles:
-        if a.canonical_url in known or a.canonical_url in seen:
-            target = article_id(a.canonical_url)
-            for url in {a.url, a.final_url} - {a.canonical_url}:
-                aliases.append(UrlAlias(url, target, a.outlet_id))
-            continue
-        seen.add(a.canonical_url)
-        kept.append(a)
-    return kept, aliases

@@ -21,8 +21,8 @@ from extractors.article import EXTRACTOR_VERSION
 from extractors.records import Article, Outlet
 from flows.cli_common import ConfigOpt, DbOpt, db_path, fail, load_config, say
 from flows.config import DEFAULT_CONFIG, Config
+from flows.extraction import Extractor
 from flows.history import extract_all, job_for
-from flows.pipeline import Extractor
 from storage.archive import Archive, ArchiveError, archive_dir
 from storage.db import Store
 from storage.history import History, StoredArticle

@@ -11,38 +11,63 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from extractors.article import ExtractJob
 from extractors.http import HTML_TYPES
-from extractors.records import Article, FetchPurpose, Outlet, Validators
+from extractors.records import (
+    Article,
+    FetchPurpose,
+    Outlet,
+    RevisitState,
+    StoredArticle,
+    Validators,
+    Version,
+)
 from extractors.versions import diff
-from flows.pipeline import RunContext
 from flows.revisits import due_now, next_revisit
 from storage.archive import ArchiveError
-from storage.history import History, RevisitState, StoredArticle, Version
+from storage.history import History
+
+if TYPE_CHECKING:
+    from flows.pipeline import RunContext
 
 
 async def revisit_outlet(outlet: Outlet, ctx: RunContext, now: datetime | None = None) -> int:
-    """Revisit what is due; returns how many new versions were stored."""
+    """Revisit what is due now and record it; returns how many new versions were stored. (A
+    pass does the same within its own read and write: flows/pipeline.py.)"""
     policy = ctx.revisits
     if not policy.enabled:
         return 0
     now = now or datetime.now(UTC)
     history = History(ctx.store)
-    rows = await asyncio.to_thread(history.fresh, outlet.id, now - policy.fresh_for)
+    fresh = await asyncio.to_thread(history.fresh, outlet.id, now - policy.fresh_for)
+    states, versions = await revisit(outlet, ctx, fresh, now)
+    if not states:
+        return 0
+    return await asyncio.to_thread(history.record_revisits, states, versions)
+
+
+async def revisit(
+    outlet: Outlet,
+    ctx: RunContext,
+    fresh: Sequence[tuple[StoredArticle, RevisitState | None]],
+    now: datetime | None = None,
+) -> tuple[list[RevisitState], list[Version]]:
+    """Fetch again those of the outlet's fresh articles that are due: each one's new revisit
+    state, and the versions that changed."""
+    policy = ctx.revisits
+    now = now or datetime.now(UTC)
     due = []
-    for stored, state in rows:
+    for stored, state in fresh:
         count = state.revisits if state else 0
         last = state.last_visit if state else stored.fetched_at
         if due_now(next_revisit(policy, stored.published_at, stored.fetched_at, count, last), now):
             due.append((stored, state))
-    if not due:
-        return 0
     results = await asyncio.gather(*(_revisit(outlet, ctx, s, st, now) for s, st in due))
-    states = [state for state, _ in results]
-    versions = [version for _, version in results if version is not None]
-    return await asyncio.to_thread(history.record_revisits, states, versions)
+    return [state for state, _ in results], [v for _, v in results if v is not None]
 
 
 async def _revisit(

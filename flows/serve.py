@@ -211,16 +211,12 @@ def serve(
         with server as url:
             assert url is not None
             os.environ["PREFECT_API_URL"] = url  # before Prefect is imported: it reads it once
-            from flows.pipeline import release_pool
             from flows.prefect_flows import health_report, ingest
 
             common = {"config_path": str(config.path.resolve()), "db_path": str(db.resolve())}
 
-            async def run() -> None:
-                try:
-                    await ingest(**common, outlet_ids=outlet_ids, due_only=True)
-                finally:
-                    release_pool()  # the workers' memory is not held between passes
+            async def run() -> None:  # each pass stops its extraction workers when it ends
+                await ingest(**common, outlet_ids=outlet_ids, due_only=True)
 
             async def report() -> None:
                 await health_report(**common)

@@ -7,6 +7,7 @@ failing lately), asked before fetching.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,35 +41,57 @@ class Articles:
         articles: Sequence[Article],
         aliases: Sequence[UrlAlias],
         quiet: bool = False,
-    ) -> int:
-        """Insert the new articles with their story; returns how many rows were added.
-        Articles already stored (same id) are left alone, so replaying a batch adds nothing."""
-        if not articles:
-            _insert_aliases(con, list(aliases))
-            return 0
-        unique: dict[str, Article] = {}
-        for a in sorted(articles, key=lambda a: a.fetched_at):
-            unique.setdefault(a.id, a)  # DuckDB keeps the first of duplicate keys silently
-        existing = _existing_ids(con, list(unique))
+    ) -> Counter[str]:
+        """Insert the articles new to the store, each with its story; returns the new rows per
+        outlet. This is where deduplication by URL ends: an article whose canonical URL is
+        stored already (under any variant), or met earlier in the batch, adds no row, only its
+        URLs as aliases of the stored one; so replaying a batch adds nothing."""
+        new, copies = self._new(con, articles)
+        if not new:
+            _insert_aliases(con, [*copies, *aliases])
+            return Counter()
         assigner = StoryAssigner(con, self._open_index(con))
         self._written = assigner.index
-        placements = [assigner.place(a) for a in unique.values() if a.id not in existing]
-        placements = [assigner.resolve(p) for p in placements]
-        new = [p for p in placements if p.alias_of is None]
+        placements = [assigner.resolve(p) for p in [assigner.place(a) for a in new]]
+        rows_added = [p for p in placements if p.alias_of is None]
         names = rows.columns(con, "articles").names
         # The stored ids were left out above, and no other write overlaps this one.
-        rows.insert(con, "articles", [_article_row(p, run_id, names, quiet) for p in new])
+        rows.insert(con, "articles", [_article_row(p, run_id, names, quiet) for p in rows_added])
         assigner.index_rows()
         met = [
             UrlAlias(url, p.alias_of or p.article.id, p.article.outlet_id)
             for p in placements
-            for url in (p.article.canonical_url, p.article.url, p.article.final_url)
-            if url
+            for url in _urls(p.article)
         ]
-        _insert_aliases(con, [*met, *aliases])
-        scores = [(p.article.id, s) for p in new for s in p.article.topics or []]
+        _insert_aliases(con, [*met, *copies, *aliases])
+        scores = [(p.article.id, s) for p in rows_added for s in p.article.topics or []]
         topics.write_topics(con, scores, datetime.now(UTC))
-        return len(new)
+        return Counter(p.article.outlet_id for p in rows_added)
+
+    def _new(
+        self, con: Connection, articles: Sequence[Article]
+    ) -> tuple[list[Article], list[UrlAlias]]:
+        """The articles to place (the earliest fetched per canonical URL), and the URLs of the
+        others as aliases of what they duplicate."""
+        first: dict[str, Article] = {}
+        copies: list[tuple[Article, str]] = []
+        for a in sorted(articles, key=lambda a: a.fetched_at):
+            key = url_key(a.canonical_url)
+            if key in first:
+                copies.append((a, first[key].id))
+            else:
+                first[key] = a
+        stored = _stored_under(con, list(first))
+        new = []
+        for key, a in first.items():
+            if key in stored:
+                copies.append((a, stored[key]))
+            else:
+                new.append(a)
+        existing = _existing_ids(con, [a.id for a in new])  # stored before URL keys were kept
+        new = [a for a in new if a.id not in existing]
+        aliases = [UrlAlias(url, target, a.outlet_id) for a, target in copies for url in _urls(a)]
+        return new, aliases
 
     def rewrite(self, con: Connection, articles: Sequence[Article], quiet: bool) -> int:
         """Stored articles read again (re-extracted, or changed when revisited): each row takes
@@ -204,6 +227,22 @@ def paragraph_keys(con: Connection, outlet_id: str, limit: int) -> list[list[str
             [outlet_id, limit],
         ).fetchall()
     ]
+
+
+def _urls(article: Article) -> list[str]:
+    return [u for u in (article.canonical_url, article.url, article.final_url) if u]
+
+
+def _stored_under(con: Connection, keys: list[str]) -> dict[str, str]:
+    """URL key -> id of the article stored under it."""
+    if not keys:
+        return {}
+    found = con.execute(
+        """SELECT url_key, article_id FROM article_urls
+           WHERE url_key IN (SELECT unnest(?::VARCHAR[]))""",
+        [keys],
+    ).fetchall()
+    return dict(found)
 
 
 def _existing_ids(con: Connection, ids: list[str]) -> set[str]:

@@ -12,6 +12,8 @@ spool, migrations) around functions over an open connection, one module per conc
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,15 +34,15 @@ from extractors.records import (
     Outcome,
     OutletHistory,
     OutletReport,
+    OutletState,
     PollState,
     QueryResult,
-    SourceState,
     TopicScore,
     WriteResult,
 )
 from extractors.urls import url_key
 from storage import alerts as outbox
-from storage import health, queries, runs, stories, topics
+from storage import health, history, queries, runs, stories, topics
 from storage.articles import Articles, known_keys, paragraph_keys
 from storage.connection import (
     Connection,
@@ -74,6 +76,7 @@ class Store:
             redo=self.articles.forget,
         )  # fmt: skip
         self.spool = self.db.spool
+        self._passes: Counter[tuple[str, str]] = Counter()  # (run, outlet) -> stored or spooled
 
     def close(self) -> None:
         """Let go of a lake's connections and leases (a DuckDB file is never kept open)."""
@@ -82,13 +85,20 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------
     def write(self, batch: Batch) -> WriteResult:
-        """One batch in one transaction, after what the spool holds; spooled when the file
-        stays held (its articles then count as stored: they will be)."""
+        """One batch in one transaction, after what the spool holds. Its reports come back as
+        written, `stored` counted. When the file stays held the batch is spooled, and `stored`
+        is what this Store has written or spooled of the pass: what it will be once merged,
+        unless another process stored some of those articles first."""
         result = self.db.write(batch)
-        if result is None:
-            return WriteResult(len(batch.articles), spooled=True, reports=batch.reports)
-        assert isinstance(result, WriteResult)
-        return result
+        if isinstance(result, WriteResult):
+            return result
+        for a in batch.articles:
+            self._passes[(batch.run_id, a.outlet_id)] += 1
+        reports = [
+            dataclasses.replace(r, stored=self._passes[(r.run_id, r.outlet_id)], spooled=True)
+            for r in batch.reports
+        ]
+        return WriteResult(len(batch.articles), spooled=True, reports=reports)
 
     def _apply(self, con: Connection, batch: Batch) -> WriteResult:
         now = datetime.now(UTC)
@@ -106,10 +116,14 @@ class Store:
                 outbox.record_outcomes(
                     con, d.outcomes, timedelta(seconds=d.retry_s), d.max_attempts
                 )
+            if batch.revisits or batch.versions:
+                history.record_revisits(con, self.articles, batch.revisits, batch.versions)
         except BaseException:
             self.articles.forget()
             raise
-        return WriteResult(stored, spooled=False, reports=reports)
+        for outlet_id, n in stored.items():
+            self._passes[(batch.run_id, outlet_id)] += n
+        return WriteResult(stored.total(), spooled=False, reports=reports)
 
     def initialise(self) -> None:
         """Create or migrate the schema and merge what the spool holds (needs the lock)."""
@@ -134,37 +148,41 @@ class Store:
             topics.write_topics(con, scores, datetime.now(UTC))
 
     # -- what a pass reads ---------------------------------------------------------------
-    def known_urls(self, urls: Sequence[str], waiting_at: datetime | None = None) -> set[str]:
-        """Which of these URLs are stored under any variant, or wait in the spool; with
-        `waiting_at`, also those that failed lately and are not due for another try then.
-        A held file knows nothing: fetching again is safe, writes are idempotent."""
-        if not urls:
-            return set()
+    def outlet_state(
+        self,
+        outlet_id: str,
+        since: datetime,
+        fresh_after: datetime | None = None,
+        paragraphs_of: int = 0,
+    ) -> OutletState:
+        """What a pass needs to know of its outlet, in one read: its sources as last seen, its
+        articles published since `since`, (with `fresh_after`) those first fetched after that,
+        to revisit, and the paragraph keys of its latest `paragraphs_of` articles, to learn its
+        page chrome from. A held file: no remembered sources, no count, nothing to revisit,
+        no chrome (learned again next time)."""
+        if not self.db.backend.exists():
+            return OutletState([], 0)
+        with self.db.reading(when_held=Held.NOTHING) as con:
+            if con is None:
+                return OutletState([], None)
+            return OutletState(
+                runs.read_sources(con, outlet_id),
+                health.published_since(con, outlet_id, since),
+                history.fresh(con, outlet_id, fresh_after) if fresh_after else [],
+                paragraph_keys(con, outlet_id, paragraphs_of) if paragraphs_of else [],
+            )
+
+    def unseen(self, urls: Sequence[str], at: datetime | None = None) -> list[str]:
+        """The URLs not stored under any variant and not waiting in the spool; with `at`,
+        also not failed lately and waiting for a later retry. A held file knows nothing:
+        fetching again is safe, the write settles duplicates."""
         keys = {u: url_key(u) for u in urls}
-        found = self.spool.known_keys() & set(keys.values())
-        with self.db.reading(when_held=Held.NOTHING) as con:
-            if con is not None:
-                found |= known_keys(con, list(set(keys.values())), waiting_at)
-        return {u for u, k in keys.items() if k in found}
-
-    def sources(self, outlet_id: str) -> list[SourceState]:
-        with self.db.reading(when_held=Held.NOTHING) as con:
-            return runs.read_sources(con, outlet_id) if con is not None else []
-
-    def paragraph_keys(self, outlet_id: str, limit: int) -> list[list[str]]:
-        """Paragraph keys of the outlet's latest articles; none when the file is held (the
-        pass then removes no chrome, and learns again next time)."""
-        if not self.db.backend.exists():
-            return []
-        with self.db.reading(when_held=Held.NOTHING) as con:
-            return paragraph_keys(con, outlet_id, limit) if con is not None else []
-
-    def published_since(self, outlet_id: str, since: datetime) -> int | None:
-        """None when the file is held: the caller keeps the pace it had."""
-        if not self.db.backend.exists():
-            return 0
-        with self.db.reading(when_held=Held.NOTHING) as con:
-            return health.published_since(con, outlet_id, since) if con is not None else None
+        found = self.spool.known_keys() & set(keys.values()) if keys else set()
+        if keys:
+            with self.db.reading(when_held=Held.NOTHING) as con:
+                if con is not None:
+                    found |= known_keys(con, list(set(keys.values())), at)
+        return [u for u in urls if keys[u] not in found]
 
     def poll_states(self, wait_s: float = 30.0) -> dict[str, PollState]:
         """Raises StoreLocked if the file stays held: a scheduler must not take every outlet

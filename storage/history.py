@@ -7,51 +7,27 @@ fingerprint."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from extractors.records import ArchiveRef, Article, ArticleChange, Candidate, Route
+from extractors.records import (
+    ArchiveRef,
+    Article,
+    Candidate,
+    RevisitState,
+    Route,
+    StoredArticle,
+    Version,
+)
 from storage import rows
+from storage.articles import Articles
 from storage.connection import Connection
-from storage.db import Store
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 WAIT_S = 30.0  # history is nobody's hurry: wait this long for a pass that holds the file
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """What re-extraction and revisits need of a stored row."""
-
-    id: str
-    outlet_id: str
-    url: str
-    title: str | None
-    text: str
-    content_hash: str
-    published_at: datetime | None
-    fetched_at: datetime
-    discovered_via: str | None
-    extractor_version: str
-    archived: ArchiveRef | None
-
-
-@dataclass(frozen=True)
-class RevisitState:
-    article_id: str
-    revisits: int
-    last_visit: datetime
-    etag: str | None
-    last_modified: str | None
-
-
-@dataclass(frozen=True)
-class Version:
-    """A changed version found by a revisit: the article row takes it, article_versions keeps
-    it (and the version before it, the first time)."""
-
-    article: Article  # as extracted now; its id is the stored row's
-    change: ArticleChange
 
 
 class QueueState(StrEnum):
@@ -121,33 +97,12 @@ class History:
     ) -> list[tuple[StoredArticle, RevisitState | None]]:
         """The outlet's articles first fetched after `born_after`, with their revisit state."""
         with self.db.reading(WAIT_S) as con:
-            if con is None:
-                return []
-            found = con.execute(
-                f"""SELECT {", ".join("a." + c for c in _COLUMNS)},
-                           r.revisits, r.last_visit, r.etag, r.last_modified
-                    FROM articles a LEFT JOIN article_revisits r ON r.article_id = a.id
-                    WHERE a.outlet_id = ? AND a.fetched_at > ? AND a.duplicate_of IS NULL
-                    ORDER BY a.fetched_at""",
-                [outlet_id, born_after],
-            ).fetchall()
-        out = []
-        for row in found:
-            stored = _stored(row[: len(_COLUMNS)])
-            revisits, last_visit, etag, last_modified = row[len(_COLUMNS) :]
-            state = None
-            if revisits is not None:
-                state = RevisitState(stored.id, revisits, last_visit, etag, last_modified)
-            out.append((stored, state))
-        return out
+            return fresh(con, outlet_id, born_after) if con is not None else []
 
     def record_revisits(self, states: Sequence[RevisitState], versions: Sequence[Version]) -> int:
         """Store revisit states and new versions; returns how many versions were added."""
         with self.db.transaction(WAIT_S) as con:
-            rows.upsert(con, "article_revisits", [vars(s) for s in states], key=["article_id"])
-            changed = [v.article for v in versions if _add_version(con, v)]
-            self.store.articles.rewrite(con, changed, quiet=False)
-        return len(changed)
+            return record_revisits(con, self.store.articles, states, versions)
 
     # -- backfill --------------------------------------------------------------------------
     def backfill_started(self, outlet_id: str, since: date, until: date) -> datetime | None:
@@ -244,3 +199,39 @@ def _add_version(con: Connection, v: Version) -> bool:
           "warc_file": ref.file if ref else None, "warc_offset": ref.offset if ref else None}],
     )  # fmt: skip
     return True
+
+
+def fresh(
+    con: Connection, outlet_id: str, born_after: datetime
+) -> list[tuple[StoredArticle, RevisitState | None]]:
+    """The outlet's articles first fetched after `born_after`, with their revisit state."""
+    found = con.execute(
+        f"""SELECT {", ".join("a." + c for c in _COLUMNS)},
+                   r.revisits, r.last_visit, r.etag, r.last_modified
+            FROM articles a LEFT JOIN article_revisits r ON r.article_id = a.id
+            WHERE a.outlet_id = ? AND a.fetched_at > ? AND a.duplicate_of IS NULL
+            ORDER BY a.fetched_at""",
+        [outlet_id, born_after],
+    ).fetchall()
+    out = []
+    for row in found:
+        stored = _stored(row[: len(_COLUMNS)])
+        revisits, last_visit, etag, last_modified = row[len(_COLUMNS) :]
+        state = None
+        if revisits is not None:
+            state = RevisitState(stored.id, revisits, last_visit, etag, last_modified)
+        out.append((stored, state))
+    return out
+
+
+def record_revisits(
+    con: Connection,
+    articles: Articles,
+    states: Sequence[RevisitState],
+    versions: Sequence[Version],
+) -> int:
+    """Revisit states and new versions (the row takes each); how many versions were added."""
+    rows.upsert(con, "article_revisits", [vars(s) for s in states], key=["article_id"])
+    changed = [v.article for v in versions if _add_version(con, v)]
+    articles.rewrite(con, changed, quiet=False)
+    return len(changed)

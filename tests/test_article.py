@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import lxml.html
 import pytest
-from trafilatura.utils import HTML_PARSER, load_html
 
 from extractors.article import (
-    ELEMENT_CLASSES,
     ExtractJob,
     content_hash,
     detect_language,
@@ -171,23 +168,6 @@ def test_time_tags_marked_as_publication_date_outrank_the_articles_first_time() 
     got = extract(simple_job(page(body.replace('itemprop="datePublished"', 'class="x"'))))
     assert isinstance(got, Article) and got.date_source == "time-tag"
     assert got.published_at == datetime(2024, 5, 2, 4, 0, tzinfo=UTC)
-
-
-def test_the_element_lookup_in_c_extracts_what_lxml_html_own_does() -> None:
-    # It is there for speed: form controls come out as plain HtmlElement ...
-    form = load_html("<html><body><form><input name='q'><select></select></form></body></html>")
-    assert {type(el) for el in form.iter("form", "input", "select")} == {lxml.html.HtmlElement}
-    # ... and every page extracts to the very same record as with lxml.html's own lookup.
-    fetched_at = datetime(2026, 1, 1, tzinfo=UTC)
-    jobs = [job_for(outlet, article, fetched_at=fetched_at) for outlet, article in CASES]
-    ours = [extract(job) for job in jobs]
-    HTML_PARSER.set_element_class_lookup(lxml.html.HtmlElementClassLookup())
-    try:
-        theirs = [extract(job) for job in jobs]
-    finally:
-        HTML_PARSER.set_element_class_lookup(ELEMENT_CLASSES)
-    assert all(isinstance(a, Article) for a in ours)
-    assert ours == theirs
 
 
 def test_pages_without_article_are_failures_not_exceptions() -> None:

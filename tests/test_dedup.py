@@ -179,7 +179,7 @@ def test_exact_copies(tmp_path: Path) -> None:
     rows = story_rows(store)
     # The same outlet re-publishing the text under a new URL is one article...
     assert [r[0] for r in rows] == ["a", "b"]
-    assert store.known_urls([moved.url]) == {moved.url}
+    assert store.unseen([moved.url]) == []
     # ...another outlet's copy (case and whitespace differ) is a duplicate in the same story.
     assert rows[1][2] == rows[0][2] == original.id and rows[1][3] == original.id
 

@@ -16,9 +16,10 @@ from extractors.backfill import Window
 from extractors.http import PoliteClient
 from flows.backfill import backfill
 from flows.config import Config, load
+from flows.extraction import Extractor
 from flows.history import open_archive
 from flows.import_warc import import_warc
-from flows.pipeline import Extractor, RunContext, ingest_outlet
+from flows.pipeline import RunContext, ingest_outlet
 from flows.reextract import reextract
 from flows.revisit_pass import revisit_outlet
 from storage.archive import archive_dir
@@ -138,16 +139,20 @@ async def _pass(config: Config, db: Path, now: datetime | None = None) -> int:
     store = Store(db)
     archive = open_archive(config, db)
     assert archive is not None
-    async with PoliteClient(config.settings.client, recorder=archive.record) as client:
-        client.add_outlet(config.outlets[0])  # a pass does this first: its loopback host is named
-        ctx = RunContext(
-            "run", client, store, Extractor(1), rules=config.rules, archive=archive,
-            revisits=config.history.revisits,
-        )  # fmt: skip
-        if now is None:
-            await ingest_outlet(config.outlets[0], ctx)
-            return 0
-        return await revisit_outlet(config.outlets[0], ctx, now)
+    extractor = Extractor(1, config.rules)  # the workers score topics with the run's rules
+    try:
+        async with PoliteClient(config.settings.client, recorder=archive.record) as client:
+            client.add_outlet(config.outlets[0])  # a pass does this first: its host is named
+            ctx = RunContext(
+                "run", client, store, extractor, archive=archive,
+                revisits=config.history.revisits,
+            )  # fmt: skip
+            if now is None:
+                await ingest_outlet(config.outlets[0], ctx)
+                return 0
+            return await revisit_outlet(config.outlets[0], ctx, now)
+    finally:
+        extractor.close()
 
 
 def test_a_changed_headline_becomes_a_second_version_once(

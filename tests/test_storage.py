@@ -92,7 +92,7 @@ def test_writes_are_idempotent_and_counted(tmp_path: Path) -> None:
     assert count(db, "SELECT stored FROM runs WHERE run_id = 'r1'") == 2
     assert count(db, "SELECT stored FROM runs WHERE run_id = 'r2'") == 0
     assert count(db, "SELECT count(*) FROM fetches") == 5
-    assert store.known_urls(["http://h/a", "http://h/c"]) == {"http://h/a"}
+    assert store.unseen(["http://h/a", "http://h/c"]) == ["http://h/c"]
 
 
 def test_published_at_keeps_the_instant(tmp_path: Path) -> None:
@@ -106,14 +106,14 @@ def test_sources_state_round_trip(tmp_path: Path) -> None:
     store = Store(tmp_path / "n.duckdb")
     state = SourceState("http://h/feed", "x", "feed", "discovered", etag='"e1"', body_hash="abc")
     store.write(Batch("r1", sources=[state]))
-    (got,) = store.sources("x")
+    (got,) = store.outlet_state("x", datetime.now(UTC)).sources
     assert (got.url, got.kind, got.origin, got.etag, got.body_hash) == (
         "http://h/feed", "feed", "discovered", '"e1"', "abc",
     )  # fmt: skip
     # A source once configured stays 'config' even if later met by discovery.
     store.write(Batch("r2", sources=[SourceState("http://h/feed", "x", "feed", "config")]))
     store.write(Batch("r3", sources=[SourceState("http://h/feed", "x", "feed", "discovered")]))
-    assert store.sources("x")[0].origin == "config"
+    assert store.outlet_state("x", datetime.now(UTC)).sources[0].origin == "config"
 
 
 def test_held_file_spools_and_merges_without_loss(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_held_file_spools_and_merges_without_loss(tmp_path: Path) -> None:
         assert result.spooled
         assert len(store.spool.pending()) == 1
         # URLs waiting in the spool count as known, so the next pass does not fetch them again.
-        assert store.known_urls(["http://h/new1", "http://h/x"]) == {"http://h/new1"}
+        assert store.unseen(["http://h/new1", "http://h/x"]) == ["http://h/x"]
     assert store.merge_spool() == 1
     assert store.spool.pending() == []
     assert count(db, "SELECT count(*) FROM articles") == 3
@@ -208,9 +208,9 @@ def test_failing_article_urls_wait_longer_each_time_then_are_given_up(tmp_path: 
         retry_at, kind = store.query("SELECT retry_at, kind FROM url_failures").rows[0]
         assert kind == "no-text"
         waits.append((retry_at - failed_at).total_seconds() / 3600)
-        assert store.known_urls([url, url + "-other"], failed_at) == {url}
-        assert store.known_urls([url], retry_at + timedelta(seconds=1)) == set()
-        assert store.known_urls([url]) == set()  # failing is not stored
+        assert store.unseen([url, url + "-other"], failed_at) == [url + "-other"]
+        assert store.unseen([url], retry_at + timedelta(seconds=1)) == [url]
+        assert store.unseen([url]) == [url]  # failing is not stored
     assert waits[:4] == [1, 4, 16, 24] and waits[4] > 24 * 365  # then given up
     store.write(Batch("ok", articles=[make_article(url)]))  # it came good after all
     assert store.query("SELECT count(*) FROM url_failures").rows[0][0] == 0
@@ -268,7 +268,7 @@ def test_the_schema_is_checked_once_per_open_not_at_every_write(
     store = Store(tmp_path / "n.duckdb")
     for i in range(3):
         store.write(batch(f"r{i}", f"http://h/{i}"))
-    assert store.known_urls(["http://h/0"]) == {"http://h/0"}
+    assert store.unseen(["http://h/0"]) == []
     assert len(checks) == 1
     Store(tmp_path / "n.duckdb").write(batch("r9", "http://h/9"))  # another open: checked again
     assert len(checks) == 2

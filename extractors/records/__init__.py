@@ -6,6 +6,7 @@ A leaf: nothing here imports another newsmon module, so every package may import
 - `articles`: articles with their fingerprints and topic scores, aliases, failed URLs.
 - `runs`: what a pass did, when an outlet is due next.
 - `health`: the history and verdicts of source health.
+- `history`: stored articles as re-extraction and revisits see them, and their versions.
 - `alerts`: the alert outbox.
 - `store`: where the store is, batches in, write results and query rows out.
 - `topics`: why a rule matched or not (`Verdict`), and what survives translation (`EventKey`).
@@ -39,7 +40,8 @@ from extractors.records.health import (
     OutletHistory,
     RunStats,
 )
-from extractors.records.runs import LastRun, OutletReport, PollState, RunStatus
+from extractors.records.history import RevisitState, StoredArticle, Version
+from extractors.records.runs import LastRun, OutletReport, OutletState, PollState, RunStatus
 from extractors.records.store import Batch, LakeSettings, QueryResult, WriteResult
 from extractors.records.topics import (
     Condition,
@@ -71,8 +73,8 @@ __all__ = [
     "DeliveryState", "LakeSettings", "TitleSource",
     "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",
-    "OutletReport", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",
-    "Section", "SourceKind", "SourceOrigin", "SourceState", "TopicScore", "UrlAlias",
+    "OutletReport", "OutletState", "Page", "PollState", "QueryResult", "Route", "RunStats", "RunStatus",
+    "RevisitState", "Section", "StoredArticle", "Version", "SourceKind", "SourceOrigin", "SourceState", "TopicScore", "UrlAlias",
     "UrlFailure", "Validators", "WriteResult", "Condition", "ConditionKind", "EventKey",
     "EventMatch", "GroupCount", "TermHit", "Verdict",
 ]  # fmt: skip

@@ -3,11 +3,13 @@ last run went."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from extractors.records.failures import FailureKind
+from extractors.records.history import RevisitState, StoredArticle
+from extractors.records.web import SourceState
 
 
 class RunStatus(StrEnum):
@@ -62,3 +64,13 @@ class LastRun:
     stored: int
     error: str | None
     articles: int  # stored articles of the outlet, all runs
+
+
+@dataclass(frozen=True)
+class OutletState:
+    """What the store knows of an outlet when its pass begins."""
+
+    sources: list[SourceState]  # its feeds and sitemaps, configured or discovered, as last seen
+    published: int | None  # articles it published since a given time (None: the store was held)
+    fresh: list[tuple[StoredArticle, RevisitState | None]] = field(default_factory=list)
+    paragraph_keys: list[list[str]] = field(default_factory=list)  # of its latest articles

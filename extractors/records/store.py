@@ -8,6 +8,7 @@ from typing import Any
 
 from extractors.records.alerts import Deliveries
 from extractors.records.articles import Article, UrlAlias, UrlFailure
+from extractors.records.history import RevisitState, Version
 from extractors.records.runs import OutletReport, PollState
 from extractors.records.web import FetchRecord, Outlet, SourceState
 
@@ -28,6 +29,8 @@ class Batch:
     polls: list[PollState] = field(default_factory=list)
     failures: list[UrlFailure] = field(default_factory=list)
     deliveries: list[Deliveries] = field(default_factory=list)
+    revisits: list[RevisitState] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)  # changed articles a revisit found
     quiet: bool = False  # history (a backfill, an import): its articles never start an alert
 
 
