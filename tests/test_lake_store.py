@@ -61,7 +61,7 @@ def test_articles_stories_and_aliases(store: Store) -> None:
     ]
     assert _ids(store, "SELECT copies, outlets FROM stories") == [(2, ["a", "b"])]
     assert _ids(store, "SELECT stored FROM runs") == [(1,)]
-    assert store.known_urls([moved.url, "https://c.example/new"]) == {moved.url}
+    assert store.unseen([moved.url, "https://c.example/new"]) == ["https://c.example/new"]
 
 
 def test_upserts_replace_rows(store: Store) -> None:
