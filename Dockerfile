@@ -19,8 +19,8 @@ COPY . .
 RUN pip install -c constraints.txt . \
     && groupadd --system --gid 10001 newsmon \
     && useradd --system --uid 10001 --gid newsmon --create-home --home-dir /home/newsmon newsmon \
-    && mkdir -p /data /config \
-    && chown newsmon:newsmon /data
+    && mkdir -p /data /config /lake \
+    && chown newsmon:newsmon /data /lake
 
 USER newsmon
 WORKDIR /data

@@ -1,7 +1,17 @@
 """What a DuckLake with a PostgreSQL catalog costs per commit, what small commits do to the
-data directory, and what its maintenance functions win back.
+data directory, what its maintenance functions win back, and how fast 1, 2 and 3
+`newsmon worker`s fill one lake.
 
     python -m benchmarks.lake_bench commits [--commits 30] [--sizes 1,10,250]
+    python -m benchmarks.lake_bench workers [--outlets 6] [--pages 60] [--max-workers 3]
+
+`workers`: a throwaway PostgreSQL and a Prefect server (Prefect's test harness), loopback
+sites with an RSS feed each (real pages: benchmarks/pipeline_bench.py's corpus, distinct
+articles), and for k = 1, 2, 3 a fresh lake: k `newsmon worker` processes (one extraction
+process each) take one pass's outlets from the work pool (one outlet per run) while a
+`newsmon run` hands them out. Reported per k: the pass's wall time from hand-out to the end of
+alerts and health, articles stored, articles per second, and the CPU seconds of every process
+involved (the workers, their flow runs and extraction processes, the pass).
 
 Starts a throwaway PostgreSQL (tests/support/postgres.py; skips when none can be started), creates a
 lake per batch size with an article-shaped table, and commits that many batches one after
@@ -17,9 +27,14 @@ Writes JSON under benchmarks/results/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
+import resource
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,12 +142,97 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     con.unregister("incoming")
 
 
+def _sites(outlets: int, pages: int) -> list:
+    from benchmarks.pipeline_bench import corpus_pages
+    from tests.support.pages import rss
+    from tests.support.server import Response, Site
+
+    bodies, _ = corpus_pages(None, outlets * pages)
+    sites = []
+    for o in range(outlets):
+        site = Site(f"https://outlet{o}.example")
+        paths = [f"/news/article-number-{o}-{i:04d}" for i in range(pages)]
+        for i, path in enumerate(paths):
+            site.routes[path] = Response(bodies[o * pages + i], rewrite=False)
+        site.routes["/rss"] = Response(rss(site.real_origin, paths), "application/rss+xml")
+        sites.append(site)
+    return sites
+
+
+def workers(pg, prefect_api: str, k: int, outlets: int, pages: int, work: Path) -> dict:
+    from tests.support.configs import config_text, outlet_toml
+    from tests.support.processes import descendants
+    from tests.support.server import SiteServer
+
+    sites = _sites(outlets, pages)
+    server = SiteServer(sites)
+    server.start()
+    catalog = "postgres:" + pg.create_database(f"bench_workers_{k}")
+    data = work / f"k{k}"
+    data.mkdir()
+    config = data / "newsmon.toml"
+    blocks = [
+        outlet_toml(f"outlet{o}", site, feeds=["/rss"], max_articles=pages)
+        for o, site in enumerate(sites)
+    ]
+    config.write_text(
+        config_text(*blocks).replace("workers = 2", "workers = 1")
+        + f'[store]\nbackend = "ducklake"\ncatalog = "{catalog}"\n'
+        + f'data_path = "{data / "lake"}"\n'
+        + f'[workers]\npool = "bench-{k}"\noutlets_per_run = 1\n'
+    )
+    env = dict(os.environ, PREFECT_API_URL=prefect_api, PREFECT_WORKER_QUERY_SECONDS="1")
+    newsmon = [sys.executable, "-m", "flows.cli"]
+    started = []
+    for n in range(k):
+        log = (data / f"worker{n}.log").open("w")
+        started.append(subprocess.Popen(
+            [*newsmon, "worker", "--config", str(config), "--db", str(data / f"w{n}" / "n.duckdb")],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        ))  # fmt: skip
+    for n in range(k):  # every worker polls the pool before the pass begins
+        while "started" not in (data / f"worker{n}.log").read_text():
+            time.sleep(0.2)
+    cpu_before = _cpu_children()
+    began = time.perf_counter()
+    done = subprocess.run(
+        [*newsmon, "run", "--config", str(config), "--db", str(data / "coord" / "n.duckdb")],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    wall = time.perf_counter() - began
+    for process in started:
+        for pid in [process.pid, *descendants(process.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT if pid == process.pid else signal.SIGTERM)
+    for process in started:
+        process.wait()
+    cpu = _cpu_children() - cpu_before
+    server.stop()
+    con = lake.connect(catalog, str(data / "lake"), read_only=True)
+    stored = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+    con.close()
+    return {
+        "workers": k, "outlets": outlets, "pages": outlets * pages, "stored": stored,
+        "pass_exit": done.returncode, "wall_s": round(wall, 1),
+        "articles_per_s": round(stored / wall, 2), "cpu_s": round(cpu, 1),
+    }  # fmt: skip
+
+
+def _cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
     c = sub.add_parser("commits", help="catalog cost per commit, small files, maintenance")
     c.add_argument("--commits", type=int, default=30)
     c.add_argument("--sizes", default="1,10,250")
+    w = sub.add_parser("workers", help="throughput of 1..N newsmon workers into one lake")
+    w.add_argument("--outlets", type=int, default=6)
+    w.add_argument("--pages", type=int, default=60, help="articles per outlet")
+    w.add_argument("--max-workers", type=int, default=3)
     args = parser.parse_args(argv)
     from tests.support.postgres import PostgresUnavailable, TempPostgres
 
@@ -143,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         print(f"PostgreSQL started in {pg.startup_s:.2f} s (initdb and start)")
+        if args.what == "workers":
+            return _workers_main(pg, args)
         results = []
         with tempfile.TemporaryDirectory() as tmp:
             for size in [int(s) for s in args.sizes.split(",")]:
@@ -164,6 +266,28 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"lake_commits_{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps({"startup_s": pg.startup_s, "runs": results}, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+def _workers_main(pg, args: argparse.Namespace) -> int:
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=120):
+        api = str(PREFECT_API_URL.value())
+        for k in range(1, args.max_workers + 1):
+            r = workers(pg, api, k, args.outlets, args.pages, Path(tmp))
+            results.append(r)
+            print(
+                f"{k} worker(s): {r['stored']}/{r['pages']} articles in {r['wall_s']} s "
+                f"= {r['articles_per_s']} articles/s, {r['cpu_s']} CPU s"
+                + ("" if r["pass_exit"] == 0 else f" (the pass exited {r['pass_exit']})")
+            )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"lake_workers_{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")
     return 0
 

@@ -22,6 +22,8 @@ from flows.cli_common import db_path as _db
 from flows.cli_common import load_config as _config
 from flows.config import DEFAULT_CONFIG, Config
 from flows.rules_cli import rules_app
+from flows.store_cli import store_app
+from flows.worker_cli import worker
 
 app = typer.Typer(
     add_completion=False,
@@ -283,6 +285,8 @@ def demo(
 
 
 app.add_typer(rules_app, name="rules")
+app.add_typer(store_app, name="store")
+app.command()(worker)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -126,7 +127,11 @@ async def run_pass(
         summary.not_due = [o.id for o in outlets if o not in chosen]
         outlets = chosen
         logger.info(f"due now: {', '.join(o.id for o in outlets) or 'none'}")
-    if outlets:
+    if outlets and config.workers.pool and os.environ.get("PREFECT_API_URL"):
+        from flows.fleet import dispatch  # the pool's workers poll them
+
+        await dispatch(config, store, outlets, summary, logger)
+    elif outlets:
         await _ingest(config, store, outlets, summary, polls, progress or NoProgress(), steps)
     if config.rules:
         summary.alerts = result = await steps.alerts(config, store)

@@ -14,7 +14,9 @@ pass_timeout_minutes = 60             # a run not finished by then is left for t
 ```
 
 The catalog's password is best kept out of the file: libpq reads `PGPASSWORD` (and `PGHOST`,
-`PGUSER`, ...) from the environment, and `NEWSMON_CATALOG` replaces `catalog` as a whole.
+`PGUSER`, ...) from the environment. The environment can also choose the store for a whole
+deployment (docker-compose.yml does): `NEWSMON_CATALOG` makes the store a lake with that
+catalog, `NEWSMON_DATA_PATH` sets its data path, `NEWSMON_POOL` the work pool.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class WorkerSettings:
 def parse_store(table: Any) -> LakeSettings | None:
     """None for the DuckDB file. Raises ValueError with the message for the user."""
     _check(table, {"backend": str, "catalog": str, "data_path": str})
+    if os.environ.get("NEWSMON_CATALOG"):
+        table = {**table, "backend": "ducklake", "catalog": os.environ["NEWSMON_CATALOG"]}
+    if os.environ.get("NEWSMON_DATA_PATH"):
+        table = {**table, "data_path": os.environ["NEWSMON_DATA_PATH"]}
     backend = table.get("backend", "duckdb")
     if backend == "duckdb":
         if set(table) - {"backend"}:
@@ -44,7 +50,7 @@ def parse_store(table: Any) -> LakeSettings | None:
         return None
     if backend != "ducklake":
         raise ValueError(f'\'backend\' must be "duckdb" or "ducklake", not {backend!r}')
-    catalog = os.environ.get("NEWSMON_CATALOG") or table.get("catalog", "")
+    catalog = table.get("catalog", "")
     data_path = table.get("data_path", "")
     if not catalog or not data_path:
         raise ValueError("backend = \"ducklake\" needs 'catalog' and 'data_path'")
@@ -60,7 +66,7 @@ def parse_store(table: Any) -> LakeSettings | None:
 def parse_workers(table: Any) -> WorkerSettings:
     _check(table, {"pool": str, "outlets_per_run": int, "pass_timeout_minutes": (int, float)})
     settings = WorkerSettings(
-        pool=table.get("pool") or None,
+        pool=os.environ.get("NEWSMON_POOL") or table.get("pool") or None,
         outlets_per_run=table.get("outlets_per_run", 4),
         pass_timeout_minutes=float(table.get("pass_timeout_minutes", 60.0)),
     )

@@ -57,6 +57,8 @@ CONFLICT_BASE_S = 0.05
 CONFLICT_MAX_S = 5.0
 
 T = TypeVar("T")
+# What PostgreSQL says when two processes create the same catalog tables at once.
+_RACING = ("duplicate key value", "already exists")
 
 
 class LakeError(StoreError):
@@ -65,6 +67,14 @@ class LakeError(StoreError):
 
 class LakeUnreachable(StoreLocked):
     """The catalog cannot be reached now: writes wait in the spool, as for a held file."""
+
+
+class LakeMissing(LakeUnreachable):
+    """The catalog's PostgreSQL database does not exist (yet)."""
+
+
+class LakeRacing(LakeUnreachable):
+    """Another process was creating the catalog's tables at the same moment."""
 
 
 class LakeConflict(StoreLocked):
@@ -143,7 +153,7 @@ class LakeBackend:
     def connection(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._con is None:
-                con = connect(self.settings.catalog, self.settings.data_path)
+                con = self._attach()
                 try:
                     migrate(con)
                 except duckdb.Error as exc:
@@ -151,6 +161,21 @@ class LakeBackend:
                     raise LakeError(redact(f"cannot migrate the lake: {_one_line(exc)}")) from None
                 self._con = con
             return self._con
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        """Attach; create the catalog's database when missing (a new stack's PostgreSQL holds
+        Prefect's only); attach again when another worker was creating the catalog's tables at
+        the same moment (workers of a new stack start together)."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return connect(self.settings.catalog, self.settings.data_path)
+            except LakeMissing:
+                create_database(self.settings.catalog.removeprefix("postgres:"))
+            except LakeRacing:
+                if attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(_backoff(attempt))
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     @property
     def writer(self) -> LakeWriter:
@@ -194,6 +219,27 @@ class LakeBackend:
         self.leases.close()
 
 
+def create_database(conninfo: str) -> None:
+    """Create the database the catalog string names, connecting to `postgres` to do it."""
+    import psycopg
+    from psycopg import conninfo as info
+    from psycopg import sql
+
+    name = info.conninfo_to_dict(conninfo).get("dbname")
+    if not name:
+        return
+    try:
+        admin = info.make_conninfo(conninfo, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(name))))
+    except psycopg.errors.DuplicateDatabase:
+        pass  # another worker made it just now
+    except psycopg.Error as exc:
+        raise LakeError(
+            redact(f"cannot create the catalog database {name}: {_one_line(exc)}")
+        ) from None
+
+
 def needed_extensions(catalog: str, data_path: str) -> list[str]:
     names = ["ducklake"]
     if catalog.startswith("postgres:"):
@@ -219,6 +265,10 @@ def connect(catalog: str, data_path: str, read_only: bool = False) -> duckdb.Duc
     except (duckdb.Error, extensions.ExtensionError) as exc:
         con.close()
         message = redact(f"cannot attach the lake {catalog}: {_one_line(exc)}")
+        if "does not exist" in str(exc) and catalog.startswith("postgres:"):
+            raise LakeMissing(message) from None
+        if any(m in str(exc) for m in _RACING):
+            raise LakeRacing(message) from None
         if isinstance(exc, duckdb.IOException | duckdb.ConnectionException):
             raise LakeUnreachable(message) from None  # a catalog down: try again later
         raise LakeError(message) from None
@@ -254,8 +304,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         try:
             _migrate_once(con)
             return
-        except duckdb.TransactionException as exc:
-            if not _is_conflict(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+        except (duckdb.TransactionException, duckdb.CatalogException) as exc:
+            racing = _is_conflict(exc) or "already exists" in str(exc)
+            if not racing or attempt == CONFLICT_ATTEMPTS - 1:
                 raise
             _wait(attempt)
 

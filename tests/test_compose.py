@@ -319,6 +319,29 @@ def test_newsmon_reaches_prefect_and_keeps_its_data_in_the_volume(
     assert volume in compose["volumes"], f"{db} is not on a named volume: it would not survive"
 
 
+def test_workers_share_the_lake_and_nothing_else(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """`--scale worker=N`: every worker and the scheduler write one lake (catalog in the stack's
+    PostgreSQL, data in one volume); a worker's own files stay in its own container."""
+    worker, newsmon = services["worker"], services["newsmon"]
+    assert worker["command"][0] == "worker" and "ports" not in worker
+    for service in (worker, newsmon):
+        env = env_of(service)
+        assert (
+            env["NEWSMON_CATALOG"].startswith("postgres:")
+            and "host=postgres" in env["NEWSMON_CATALOG"]
+        )
+        assert env["NEWSMON_POOL"] == "newsmon" and env["PGPASSWORD"].startswith(
+            "${POSTGRES_PASSWORD"
+        )
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}
+        assert mounts[env["NEWSMON_DATA_PATH"]] == "newsmon-lake"
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "newsmon-lake" in compose["volumes"]
+    assert "/data" not in {v.split(":")[1] for v in worker["volumes"]}
+
+
 # ---- Dockerfile and .dockerignore ------------------------------------------------------------
 
 

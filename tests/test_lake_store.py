@@ -122,14 +122,14 @@ def _writer(catalog: str, data: str, home: str, plan: list[tuple[str, str, str]]
 
 @pytest.mark.slow
 def test_three_processes_store_each_article_once(postgres, tmp_path: Path) -> None:
-    """Three processes write the same pages (and syndicated copies of them) at once: each
-    page is stored once, and each story's copies share one story."""
+    """Three processes start on an empty catalog (creating its tables at the same moment) and
+    write the same pages, and syndicated copies of them, at once: each page is stored once,
+    and each story's copies share one story."""
     catalog = "postgres:" + postgres.create_database("lake_store")
     stories = [f"Story {n} " + " ".join(f"word{n}x{i}" for i in range(300)) for n in range(4)]
     pages = [(f"https://o{o}.example/story-{n}", f"o{o}", stories[n])
              for n in range(4) for o in range(3)]  # fmt: skip
     plans = [pages[k:] + pages[:k] for k in (0, 4, 8)]  # every process writes every page
-    _lake_store(tmp_path, catalog, "init").close()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(3) as pool:
         results = pool.starmap(
@@ -156,3 +156,14 @@ def test_three_processes_store_each_article_once(postgres, tmp_path: Path) -> No
     finally:
         check.close()
     assert len(results) == 3
+
+
+@pytest.mark.slow
+def test_a_missing_catalog_database_is_created(postgres, tmp_path: Path) -> None:
+    """A new stack's PostgreSQL holds Prefect's database only; the lake's is made on first use."""
+    store = _lake_store(tmp_path, "postgres:" + postgres.dsn("lake_made_on_first_use"))
+    try:
+        store.write(Batch("r1", articles=[make_article("https://a.example/one", "a")]))
+        assert store.query("SELECT count(*) FROM articles").rows == [(1,)]
+    finally:
+        store.close()
