@@ -31,6 +31,10 @@ class Settings:
     db: Path = DEFAULT_DB
     workers: int = 0  # extraction processes; 0 = one per core
     client: ClientSettings = field(default_factory=ClientSettings)
+    # The longest one outlet's fetching may take in a pass: what is extracted by then is
+    # stored, the rest waits for the next pass. Stuck pages are cut long before, each at its
+    # own deadline; this bounds a pass over many slow, paced pages.
+    outlet_deadline_s: float = 1800.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ _SETTINGS_KEYS = {
     "read_timeout_s": (int, float), "max_bytes": int, "max_redirects": int, "retries": int,
     "backoff_base_s": (int, float), "connections_per_host": int, "respect_robots": bool,
     "max_retry_after_s": (int, float), "page_deadline_s": (int, float),
-    "source_deadline_s": (int, float),
+    "source_deadline_s": (int, float), "outlet_deadline_s": (int, float),
 }  # fmt: skip
 _OUTLET_KEYS = {
     "id": str, "name": str, "homepage": str, "language": str, "feeds": list, "sitemaps": list,
@@ -348,7 +352,7 @@ def _settings(table: Any, path: Path) -> Settings:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     _check_types(table, _SETTINGS_KEYS, where)
-    client_keys = {k: table[k] for k in table if k not in ("db", "workers")}
+    client_keys = {k: table[k] for k in table if k not in ("db", "workers", "outlet_deadline_s")}
     for key in ("max_bytes", "connections_per_host", "max_redirects"):
         if key in client_keys and client_keys[key] < 1:
             raise ConfigError(f"{where}: '{key}' must be at least 1")
@@ -358,6 +362,7 @@ def _settings(table: Any, path: Path) -> Settings:
         db=Path(table.get("db", DEFAULT_DB)),
         workers=table.get("workers", 0),
         client=ClientSettings(**client_keys),
+        outlet_deadline_s=float(table.get("outlet_deadline_s", 1800.0)),
     )
 
 
