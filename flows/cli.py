@@ -433,9 +433,9 @@ def main() -> None:
 
 
 # Commands that live in modules of their own register themselves here.
-from flows import backfill, import_warc, reextract  # noqa: E402
+from flows import backfill, check, import_warc, reextract  # noqa: E402
 
-for _module in (reextract, backfill, import_warc):
+for _module in (reextract, backfill, import_warc, check):
     _module.register(app)
 
 if __name__ == "__main__":

@@ -63,7 +63,10 @@ class SourceSeen:
     entries: int = 0  # items, URLs or links it listed
     articles: int = 0  # of those, article URLs of the outlet (its pattern, its site)
     failure: Failure | None = None
+    status: int | None = None  # the HTTP status of its answer
     note: str = ""  # "unchanged since last time", "only the first N links read", ...
+    depth: int = 0  # 1 for a sitemap listed by a sitemap index, 2 for one listed by that
+    parent: str | None = None  # the sitemap index that listed it
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Discovery:
     usable_sources: int = 0  # sources that answered (changed or not)
     unchanged_sources: int = 0
     seen: list[SourceSeen] = field(default_factory=list)
+    probed: list[SourceState] = field(default_factory=list)  # what probing the homepage found
 
 
 async def discover(
@@ -92,6 +96,7 @@ async def discover(
     if not feeds and not sitemaps:
         if not found or all(s.last_error for s in found):
             found, home = await _autodiscover(outlet, client, result, known)
+            result.probed = found
             result.sources += [s for s in found if s.kind == SourceKind.LISTING]
         for state in found:
             target = {SourceKind.FEED: feeds, SourceKind.SITEMAP: sitemaps}.get(state.kind)
@@ -100,7 +105,8 @@ async def discover(
         # The homepage is read for links only when nothing better exists; a remembered listing
         # of an outlet with sections just says that probing found nothing.
         if not feeds and not sitemaps and not sections:
-            listings = [s for s in found if s.kind == SourceKind.LISTING]
+            # (A listing with an error is a homepage that failed a moment ago.)
+            listings = [s for s in found if s.kind == SourceKind.LISTING and not s.last_error]
 
     jobs = [_read_feed(s, outlet, client, result) for s in feeds.values()]
     jobs += [_read_sitemap(s, outlet, client, result, known) for s in sitemaps.values()]
@@ -131,7 +137,8 @@ async def _autodiscover(
     home = await client.fetch(outlet.homepage, outlet.id, FetchPurpose.PROBE, HTML_TYPES)
     if not home.ok:
         _fail(result, f"homepage {outlet.homepage}", home.failure)
-        result.seen.append(SourceSeen(outlet.homepage, "homepage", failure=home.failure))
+        seen = SourceSeen(outlet.homepage, "homepage", failure=home.failure, status=home.status)
+        result.seen.append(seen)
         listing = _discovered(outlet.homepage, SourceKind.LISTING, outlet.id, known)
         listing.last_error = home.error  # probe again next time
         return [listing], None
@@ -224,9 +231,10 @@ async def _read_source(
 ) -> tuple[T, Page] | None:
     """Fetch a feed or sitemap conditionally and parse it: None when it failed or is unchanged.
     Only top-level sources count as usable or unchanged (a sitemap's children do not)."""
+    result.seen.append(seen)  # in the order the sources were taken up
     page = await client.fetch(state.url, outlet.id, kind, FEED_TYPES, state.validators)
     result.sources.append(_update_state(state, page))
-    result.seen.append(seen)
+    seen.status = page.status
     if not page.ok:
         seen.failure = page.failure
         _fail(result, f"{kind} {state.url}", page.failure)
@@ -269,8 +277,9 @@ async def _read_sitemap(
     result: Discovery,
     known: dict[str, SourceState],
     depth: int = 0,
+    parent: str | None = None,
 ) -> list[tuple[Entry, Route, str]]:
-    seen = SourceSeen(state.url, "sitemap")
+    seen = SourceSeen(state.url, "sitemap", depth=depth, parent=parent)
     read = await _read_source(
         state, FetchPurpose.SITEMAP, parse_sitemap, outlet, client, result, seen, depth == 0
     )
@@ -296,7 +305,10 @@ async def _read_sitemap(
             for c in newest
         ]
         for nested in await asyncio.gather(
-            *(_read_sitemap(c, outlet, client, result, known, depth + 1) for c in children)
+            *(
+                _read_sitemap(c, outlet, client, result, known, depth + 1, state.url)
+                for c in children
+            )  # fmt: skip
         ):
             found += nested
     return found
@@ -334,12 +346,13 @@ async def _read_section(
         if current is None or current in visited:
             break
         visited.add(current)
+        seen = SourceSeen(current, "listing page")
+        result.seen.append(seen)
         if first is not None and current == url:
             page = first  # fetched a moment ago
         else:
             page = await client.fetch(current, outlet.id, FetchPurpose.SECTION, HTML_TYPES)
-        seen = SourceSeen(current, "listing page", failure=page.failure)
-        result.seen.append(seen)
+        seen.failure, seen.status = page.failure, page.status
         if not page.ok:
             _fail(result, f"section {current}", page.failure)
             break
