@@ -177,7 +177,7 @@ async def _ingest(
         async with PoliteClient(config.settings.client, recorder=recorder) as client:
             ctx = RunContext(
                 summary.run_id, client, store, extractor, progress, config.schedule, polls,
-                archive, config.history.revisits,
+                archive, config.history.revisits, config.settings.outlet_deadline_s,
             )  # fmt: skip
             outcomes = await asyncio.gather(
                 *(steps.outlet(o, ctx) for o in outlets), return_exceptions=True

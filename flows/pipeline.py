@@ -85,6 +85,7 @@ class RunContext:
     polls: dict[str, PollState] = field(default_factory=dict)  # as they were when the run began
     archive: Archive | None = None  # the raw archive the client records into, for revisits
     revisits: RevisitPolicy = field(default_factory=RevisitPolicy)
+    outlet_deadline_s: float = 1800.0  # fetching one outlet's articles; the rest waits a pass
 
 
 async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
@@ -146,17 +147,20 @@ class Met:
     extracted: int = 0  # of those, with article-length text
     dated: int = 0  # of those, with a publication date
     recent: int = 0  # of those, published within the polling's RATE_WINDOW
+    left: int = 0  # candidates still in flight when the outlet's deadline came: the next pass's
 
 
 async def fetch_and_extract(
     outlet: Outlet, candidates: list[Candidate], chrome: Chrome, ctx: RunContext
 ) -> Met:
     """Every candidate through fetch and extract, IN_FLIGHT at a time: pages fetched faster
-    than they can be extracted would pile up in memory."""
+    than they can be extracted would pile up in memory. What is still in flight when the
+    outlet's deadline comes is left for the next pass; what was extracted by then is kept."""
     met = Met()
     in_flight = asyncio.Semaphore(IN_FLIGHT)
     writing = asyncio.Lock()  # chunks land in the order they were taken
     since = datetime.now(UTC) - RATE_WINDOW
+    handed_over: set[asyncio.Task[None]] = set()  # past extraction: never cut short
 
     async def one(candidate: Candidate) -> None:
         async with in_flight:
@@ -164,6 +168,7 @@ async def fetch_and_extract(
                 outcome = await fetch_and_extract_one(outlet, candidate, chrome, ctx, met)
             finally:
                 ctx.progress.article_done(outlet)
+        handed_over.add(asyncio.current_task())  # type: ignore[arg-type]
         if isinstance(outcome, UrlFailure):
             if outcome.failure.kind == FailureKind.ROBOTS:
                 met.blocked += 1
@@ -178,12 +183,24 @@ async def fetch_and_extract(
             async with writing:
                 await write_chunk(outlet, met, ctx)
 
+    tasks = [asyncio.ensure_future(one(c)) for c in candidates]
     try:
-        await asyncio.gather(*(one(c) for c in candidates))
+        _, pending = await asyncio.wait(tasks, timeout=ctx.outlet_deadline_s) if tasks else ((), ())
     except asyncio.CancelledError:  # the run is stopped (Ctrl-C, SIGTERM): keep what is done
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         async with writing:
             await write_chunk(outlet, met, ctx)
         raise
+    cut = [task for task in pending if task not in handed_over]
+    for task in cut:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if task not in cut:
+            task.result()  # a bug of ours still ends the outlet's branch
+    met.left = len(cut)
     return met
 
 
@@ -243,6 +260,9 @@ def judge(
         *found.errors,
         *(Failure(f.failure.kind, f"{f.url}: {f.failure.message}") for f in met.failures),
     ]
+    if met.left:
+        message = f"outlet_deadline_s reached: {met.left} article(s) left for the next pass"
+        errors.append(Failure(FailureKind.DEADLINE, message))
     report = OutletReport(
         run_id, outlet.id, outlet.name, started, finished_at=datetime.now(UTC),
         discovered=len(found.candidates), skipped=len(found.candidates) - fresh + met.blocked,

@@ -87,7 +87,7 @@ def test_the_outlet_deadline_ends_the_pass_and_keeps_what_was_extracted(tmp_path
     assert stored_paths(store, site) == set(GOOD)
     assert report.status == RunStatus.PARTIAL and report.error_kind == FailureKind.DEADLINE
     assert report.error == (
-        "1 problem(s); first: outlet deadline of 10 s reached: 1 article(s) left for the next pass"
+        "1 problem(s); first: outlet_deadline_s reached: 1 article(s) left for the next pass"
     )
     assert site.events[0].startswith("hung up after ")
     # Left for the next pass, not failed: the page is not put on the failing URLs' wait.
