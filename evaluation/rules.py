@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractors.article import detect_language
 from extractors.topics import Rule, score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +107,8 @@ def load_corpus(corpora: Path) -> list[Item]:
 def evaluate(rule: Rule, items: list[Item]) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     for item in items:
-        match = score(rule, item.title, item.text)  # as the pipeline does: no language given
+        # As the pipeline scores it: with the language the extraction detects.
+        match = score(rule, item.title, item.text, detect_language(f"{item.title}\n{item.text}"))
         tally = tallies.setdefault(item.lang, Tally())
         terms = ", ".join(match.terms[:6]) or "no terms"
         if match.matched and item.label:

@@ -34,10 +34,11 @@ class Scorer:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
-    def scores(self, title: str | None, text: str) -> list[TopicScore]:
+    def scores(self, title: str | None, text: str, language: str | None = None) -> list[TopicScore]:
+        """`language` (the article's, ISO 639-1) decides how sentences split for NEAR/s."""
         out = []
         for rule, signature in self.rules:
-            m = score(rule, title, text)
+            m = score(rule, title, text, language)
             out.append(TopicScore(m.rule_id, signature, m.matched, m.score, m.terms))
         return out
 
@@ -49,7 +50,7 @@ def process(job: ExtractJob) -> Article | UrlFailure:
     """One page in a worker: extract, then score against the rules."""
     outcome = extract(job)
     if isinstance(outcome, Article) and _scorer:
-        outcome.topics = _scorer.scores(outcome.title, outcome.text)
+        outcome.topics = _scorer.scores(outcome.title, outcome.text, outcome.language)
     return outcome
 
 

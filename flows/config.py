@@ -277,7 +277,7 @@ def _terms(by_language: Any, where: str) -> tuple[Term, ...]:
             terms += [Term.parse(v) for v in values]
         except RuleError as exc:
             raise ConfigError(f"{where}.{language}: {exc}") from None
-    unique = {(t.words, t.prefix): t for t in reversed(terms)}  # one term listed in 2 languages
+    unique = {(t.words, t.stems): t for t in reversed(terms)}  # one term listed in 2 languages
     return tuple(sorted(unique.values(), key=terms.index))
 
 

@@ -38,7 +38,7 @@ def rules_test(
     assert cfg is not None
     if not cfg.rules:
         raise fail(f"{config}: no [[rule]] configured")
-    text = target
+    text, language = target, None
     if target.startswith(("http://", "https://")):
         try:
             found = open_store(db, cfg).article_by_url(target)
@@ -46,11 +46,15 @@ def rules_test(
             raise fail(str(exc)) from None
         if found is None:
             raise fail(f"no stored article at {target} (run `newsmon run` first, or pass its text)")
-        title, text = found[1] or "", found[2]
+        title, text, language = found[1] or "", found[2], found[3]
     elif _looks_like_path(target):
         text = _read(Path(target).expanduser())
+    if language is None:  # as the extraction would tell it
+        from extractors.article import detect_language
+
+        language = detect_language(f"{title}\n{text}")
     for rule in cfg.rules:
-        for line in describe(explain(rule, title, text)):
+        for line in describe(explain(rule, title, text, language)):
             say(line)
 
 
@@ -94,7 +98,11 @@ def rules_rescore(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
     total = matched = 0
     try:
         for rows in store.iter_articles():
-            scores = [(id_, s) for id_, title, text in rows for s in scorer.scores(title, text)]
+            scores = [
+                (id_, s)
+                for id_, title, text, language in rows
+                for s in scorer.scores(title, text, language)
+            ]
             store.write_topics(scores)
             total += len(rows)
             matched += sum(s.matched for _, s in scores)

@@ -313,12 +313,14 @@ class Store:
         with self.db.reading() as con:
             return runs.last_runs(con) if con is not None else {}
 
-    def article_by_url(self, url: str) -> tuple[str, str | None, str] | None:
+    def article_by_url(self, url: str) -> tuple[str, str | None, str, str | None] | None:
         with self.db.reading() as con:
             return queries.article_by_url(con, url) if con is not None else None
 
-    def iter_articles(self, batch_size: int = 2000) -> Iterator[list[tuple[str, str | None, str]]]:
-        """(id, title, text) of every stored article, in batches (for re-scoring)."""
+    def iter_articles(
+        self, batch_size: int = 2000
+    ) -> Iterator[list[tuple[str, str | None, str, str | None]]]:
+        """(id, title, text, language) of every stored article, in batches (for re-scoring)."""
         after = None
         while True:
             with self.db.reading() as con:

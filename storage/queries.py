@@ -32,10 +32,10 @@ def run(con: Connection, sql: str, note: str | None = None) -> QueryResult:
     return QueryResult([d[0] for d in cursor.description], cursor.fetchall(), note)
 
 
-def article_by_url(con: Connection, url: str) -> tuple[str, str | None, str] | None:
-    """(id, title, text) of the article stored under any variant of this URL."""
+def article_by_url(con: Connection, url: str) -> tuple[str, str | None, str, str | None] | None:
+    """(id, title, text, language) of the article stored under any variant of this URL."""
     found = con.execute(
-        """SELECT a.id, a.title, a.text FROM article_urls u JOIN articles a ON a.id = u.article_id
+        """SELECT a.id, a.title, a.text, a.language FROM article_urls u JOIN articles a ON a.id = u.article_id
            WHERE u.url_key = ?""",
         [url_key(url)],
     ).fetchall()
@@ -44,9 +44,9 @@ def article_by_url(con: Connection, url: str) -> tuple[str, str | None, str] | N
 
 def articles_page(
     con: Connection, after: str | None, size: int
-) -> list[tuple[str, str | None, str]]:
-    """(id, title, text) of the next `size` articles by id after `after`."""
+) -> list[tuple[str, str | None, str, str | None]]:
+    """(id, title, text, language) of the next `size` articles by id after `after`."""
     return con.execute(
-        "SELECT id, title, text FROM articles WHERE id > coalesce(?, '') ORDER BY id LIMIT ?",
+        "SELECT id, title, text, language FROM articles WHERE id > coalesce(?, '') ORDER BY id LIMIT ?",
         [after, size],
     ).fetchall()

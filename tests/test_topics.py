@@ -80,6 +80,7 @@ def test_expressions() -> None:
         ("a NEAR/3 a NEAR/s a", "one distance throughout"),
         ("a NEAR/x a", "NEAR/x' is not NEAR"),
         ("a NEAR (a OR a)", "NEAR joins term groups"),
+        ("NOT a NEAR/s NOT a", "a term group that is not negated"),
     ],
 )
 def test_bad_expressions(expression: str, message: str) -> None:
@@ -138,6 +139,31 @@ def test_near_windows_sentences_and_chains() -> None:
     assert score(same, "Alpha beta", "Nothing.").matched  # the title is a sentence of its own
 
 
+def test_stems_anywhere_in_a_phrase() -> None:
+    r = rule("side", side=["российск* сторон*"])
+    text = "Российская сторона ответила; позиция российской стороны; российскую сторону."
+    assert score(r, "", text).groups["side"] == 3
+    exact = rule("side", side=["российская сторон*"])  # a word without * stays exact
+    assert score(exact, "", text).groups["side"] == 1
+    assert Term.parse("российск* сторон*").stems == (True, True)
+    assert Term.parse("charge d'affaires").stems == (False, False, False)
+
+
+def test_not_in_a_near_chain_keeps_the_place_free_of_a_group() -> None:
+    bilateral = rule("a NEAR/s b NEAR/s NOT c", a=["alpha"], b=["beta"], c=["gamma"])
+    assert score(bilateral, "", "Alpha and beta met.").matched
+    assert not score(bilateral, "", "Alpha, beta and gamma met.").matched
+    # Another sentence may name c; one sentence with a and b and no c is enough.
+    assert score(bilateral, "", "Alpha, beta and gamma met. Later alpha saw beta.").matched
+    assert not score(bilateral, "Alpha beta gamma", "Nothing.").matched  # nor the title
+    window = rule("a NEAR/3 b NEAR/3 NOT c", a=["alpha"], b=["beta"], c=["gamma"])
+    assert not score(window, "", "alpha gamma beta").matched  # c inside the only span
+    assert score(window, "", "alpha gamma beta x alpha").matched  # beta x alpha is free of c
+    verdict = explain(bilateral, "", "Alpha, beta and gamma met.")
+    assert verdict.reasons == ("a NEAR/s b NEAR/s NOT c: not together",)
+    assert verdict.conditions[0].written == "a NEAR/s b NEAR/s NOT c"
+
+
 def test_explain_a_non_match_names_what_failed() -> None:
     r = Rule(
         "r", "R", "a NEAR/3 b AND c AND NOT (d > a)",
@@ -167,13 +193,8 @@ def test_explain_a_non_match_names_what_failed() -> None:
     assert matched.conditions[0].evidence == "alpha beta."
 
 
-# heldout3 was written to measure the rule before the third round of tuning; it joins the
-# targets when that round lands.
-TARGET_SETS = [name for name in SETS if name != "heldout3"]
-
-
 def test_shipped_rule_meets_targets_per_language_on_the_extended_set() -> None:
-    tallies = evaluate(SHIPPED, [item for name in TARGET_SETS for item in load_set(name)])
+    tallies = evaluate(SHIPPED, [item for name in SETS for item in load_set(name)])
     assert set(tallies) == {"en", "ru", "az"}
     for lang, tally in tallies.items():
         assert tally.precision >= 0.95, (lang, tally.errors)

@@ -83,3 +83,24 @@ def test_workers_end_when_the_process_that_made_the_pool_is_killed(tmp_path: Pat
     while _running(worker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _running(worker)
+
+
+def test_workers_split_sentences_by_the_article_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """«г.» (город) ends no sentence in Russian; English rules would split there, and a NEAR/s
+    condition scored without the article's language would miss."""
+    rules = (
+        Rule(
+            "r", "R", "envoy NEAR/s baku",
+            {"envoy": (Term.parse("посол"),), "baku": (Term.parse("Баку"),)}, min_mentions=1,
+        ),
+    )  # fmt: skip
+    filler = " ".join(f"Делегации обсудили транзит грузов, абзац {i}." for i in range(12))
+    body = f"<p>{filler}</p><p>Посол прибыл в г. Баку во вторник.</p>"
+    html = f'<html lang="ru"><head><title>Визит</title></head><body><article>{body}</article></body></html>'  # fmt: skip
+    url = "https://example.org/news/visit"
+    job = ExtractJob(html, url, url, "o", "https://example.org/", datetime.now(UTC), "feed")
+    monkeypatch.setattr("extractors.workers._scorer", Scorer(rules))
+    article = process(job)
+    assert isinstance(article, Article) and article.language == "ru" and article.topics
+    assert article.topics[0].matched
+    assert not Scorer(rules).scores(article.title, article.text)[0].matched  # English rules

@@ -1,15 +1,18 @@
 """The rule language: terms, term groups with exclusions, and expressions over the groups.
 
 Matching folds case and diacritics (Ə/ə, İ/ı, ё, é all compare with their plain letters) and
-works on whole words: `Baku` does not fire inside `Bakunin`. A trailing `*` makes a term's last
-word a prefix, for inflection and suffixes (`Азербайджан*`, `Rusiya*`). A group's exclusions
+works on whole words: `Baku` does not fire inside `Bakunin`. A `*` after a word makes it a
+prefix, for inflection and suffixes (`Азербайджан*`, `Rusiya*`), in a phrase too
+(`российск* сторон*` is «российская сторона» and «российской стороны»). A group's exclusions
 are phrases in the same syntax: a mention that starts inside one of them does not count, which
 tells the Russian language from Russia (`Russian language*`, `rus dil*`) and keeps a prefix from
 reaching other words (`visit*` with the exclusion `visitor*`).
 
 Expressions: `a AND b`, `a OR b`, `NOT a`, parentheses, `a > b` (more mentions), and proximity:
 `a NEAR b` (within the rule's `near_words`), `a NEAR/12 b` (within 12 words), `a NEAR/s b` (in
-one sentence). A chain `a NEAR/s b NEAR/s c` asks for one place that holds all of them.
+one sentence). A chain `a NEAR/s b NEAR/s c` asks for one place that holds all of them; `NOT c`
+in a chain asks that the place hold none of c (`a NEAR/s b NEAR/s NOT c`: a sentence naming a
+and b and no third party).
 """
 
 from __future__ import annotations
@@ -43,16 +46,22 @@ def tokens(text: str) -> list[str]:
 class Term:
     label: str  # as the user wrote it
     words: tuple[str, ...]  # folded
-    prefix: bool  # last word is a prefix
+    stems: tuple[bool, ...]  # per word: a prefix (written with `*`)
 
     @classmethod
     def parse(cls, raw: str) -> Term:
         text = raw.strip()
-        prefix = text.endswith("*")
-        words = tuple(tokens(text.rstrip("*")))
+        words: list[str] = []
+        stems: list[bool] = []
+        for chunk in text.split():
+            found = tokens(chunk.rstrip("*"))
+            words += found
+            stems += [False] * len(found)
+            if found and chunk.endswith("*"):
+                stems[-1] = True
         if not words:
             raise RuleError(f"term '{raw}' has no letters")
-        return cls(text, words, prefix)
+        return cls(text, tuple(words), tuple(stems))
 
 
 # -- expressions ------------------------------------------------------------------------------
@@ -96,15 +105,16 @@ class More:
 @dataclass(frozen=True)
 class Near:
     """Every group present, and one place (a window of words, or a sentence) holding a mention of
-    each. `words` None: the rule's `near_words`."""
+    each and no mention of the groups in `without`. `words` None: the rule's `near_words`."""
 
     groups: tuple[str, ...]
     scope: Scope
     words: int | None = None
+    without: tuple[str, ...] = ()
 
     def written(self, near_words: int) -> str:
         op = "NEAR/s" if self.scope is Scope.SENTENCE else f"NEAR/{self.words or near_words}"
-        return f" {op} ".join(self.groups)
+        return f" {op} ".join([*self.groups, *(f"NOT {g}" for g in self.without)])
 
 
 Node = Group | Not | And | Or | More | Near
@@ -165,10 +175,15 @@ class _Parser:
             return node
         if len(set(ops)) > 1:
             raise self._error("a chain of NEAR needs one distance throughout")
-        if not all(isinstance(o, Group) for o in operands):
-            raise self._error("NEAR joins term groups")
         names = tuple(o.name for o in operands if isinstance(o, Group))
-        return Near(names, *ops[0])
+        without = tuple(
+            o.node.name for o in operands if isinstance(o, Not) and isinstance(o.node, Group)
+        )
+        if len(names) + len(without) != len(operands):
+            raise self._error("NEAR joins term groups (or NOT and a group)")
+        if not names:
+            raise self._error("NEAR needs a term group that is not negated")
+        return Near(names, *ops[0], without)
 
     def _near_op(self, item: str) -> tuple[Scope, int | None]:
         _, _, arg = item.partition("/")

@@ -55,30 +55,35 @@ class _Text:
 
     def positions(self, term: Term) -> list[int]:
         """Where the term starts in the text (token positions, ascending)."""
+        starts = self._at(term.words[0], term.stems[0])
+        n = len(term.words)
+        if n == 1:
+            return starts
+        found = []
+        for start in starts:
+            window = self.tokens[start + 1 : start + n]
+            if len(window) == n - 1 and all(
+                token == word or (stem and token.startswith(word))
+                for token, word, stem in zip(window, term.words[1:], term.stems[1:], strict=True)
+            ):
+                found.append(start)
+        return found
+
+    def _at(self, word: str, stem: bool) -> list[int]:
+        """Positions of a word, or of every word it begins when it is a stem (of 3 letters or
+        more: a shorter stem would reach too many words)."""
         if self._positions is None:
             self._positions = {}
             for i, token in enumerate(self.tokens):
                 self._positions.setdefault(token, []).append(i)
-        first = term.words[0]
-        if len(term.words) == 1 and term.prefix:
-            return sorted(
-                p
-                for t in self._by_start.get(first[:3], [])
-                if t.startswith(first) and (len(first) >= 3 or t == first)
-                for p in self._positions[t]
-            )
-        if len(term.words) == 1:
-            return self._positions.get(first, [])
-        n = len(term.words)
-        found = []
-        for start in self._positions.get(first, []):
-            window = self.tokens[start : start + n]
-            if len(window) < n or tuple(window[: n - 1]) != term.words[: n - 1]:
-                continue
-            last = window[-1]
-            if last == term.words[-1] or (term.prefix and last.startswith(term.words[-1])):
-                found.append(start)
-        return found
+        if not stem or len(word) < 3:
+            return self._positions.get(word, [])
+        return sorted(
+            p
+            for t in self._by_start.get(word[:3], [])
+            if t.startswith(word)
+            for p in self._positions[t]
+        )
 
     def sentence_of(self, position: int) -> int:
         return self._split()[0][position]
@@ -224,12 +229,12 @@ class _Judge:
         missing = tuple(g for g in node.groups if not self.present(g))
         if node.scope is Scope.SENTENCE:
             kind, window = ConditionKind.SENTENCE, None
-            place = None if missing else self._same_sentence(node.groups)
+            place = None if missing else self._same_sentence(node.groups, node.without)
             holds = place is not None
             closest = None
         else:
             kind, window = ConditionKind.NEAR, node.words or self.rule.near_words
-            place = None if missing else self._tightest(node.groups)
+            place = None if missing else self._tightest(node.groups, node.without)
             closest = None if place is None else place[1] - place[0]
             holds = closest is not None and closest <= window
         evidence = self._evidence(place) if holds and self.explain and place else ""
@@ -272,26 +277,49 @@ class _Judge:
             return [f"{written}: " + ", ".join(lows)]
         return [f"{written}: {'not together' if want else 'together'}"]
 
-    def _same_sentence(self, groups: tuple[str, ...]) -> tuple[int, int] | None:
-        """The first sentence (as a span of token positions) holding a mention of each group."""
-        if all(self.mentions[g].title for g in groups):
+    def _same_sentence(
+        self, groups: tuple[str, ...], without: tuple[str, ...]
+    ) -> tuple[int, int] | None:
+        """The first sentence (as a span of token positions) holding a mention of each group and
+        none of `without`."""
+        if all(self.mentions[g].title for g in groups) and not any(
+            self.mentions[g].title for g in without
+        ):
             return (TITLE, TITLE)
         per_group = []
         for g in groups:
             per_group.append({self.body.sentence_of(p): p for p in self.mentions[g].body})
-        common = set.intersection(*(set(s) for s in per_group))
+        barred = {self.body.sentence_of(p) for g in without for p in self.mentions[g].body}
+        common = set.intersection(*(set(s) for s in per_group)) - barred
         if not common:
             return None
         first = min(common)
         spots = [s[first] for s in per_group]
         return (min(spots), max(spots))
 
-    def _tightest(self, groups: tuple[str, ...]) -> tuple[int, int] | None:
-        """The narrowest span of body positions holding a mention of every group (0 when the
-        title names them all)."""
-        if all(self.mentions[g].title for g in groups):
+    def _tightest(
+        self, groups: tuple[str, ...], without: tuple[str, ...]
+    ) -> tuple[int, int] | None:
+        """The narrowest span of body positions holding a mention of every group and none of
+        `without` (0 when the title names them all and none of `without`)."""
+        if all(self.mentions[g].title for g in groups) and not any(
+            self.mentions[g].title for g in without
+        ):
             return (TITLE, TITLE)
-        events = sorted((p, g) for g in groups for p in self.mentions[g].body)
+        # A span may not cross a mention of `without`: look between them, piece by piece.
+        bars = sorted(p for g in without for p in self.mentions[g].body)
+        spans = [
+            self._tightest_between(groups, low, high)
+            for low, high in zip([-1, *bars], [*bars, len(self.body.tokens)], strict=True)
+        ]
+        found = [s for s in spans if s is not None]
+        return min(found, key=lambda s: s[1] - s[0]) if found else None
+
+    def _tightest_between(
+        self, groups: tuple[str, ...], low: int, high: int
+    ) -> tuple[int, int] | None:
+        """`_tightest` over the body positions strictly between `low` and `high`."""
+        events = sorted((p, g) for g in groups for p in self.mentions[g].body if low < p < high)
         have: Counter[str] = Counter()
         best: tuple[int, int] | None = None
         left = 0

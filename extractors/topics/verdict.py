@@ -9,7 +9,8 @@ from extractors.records.topics import Condition, ConditionKind, TermHit, Verdict
 def describe(verdict: Verdict, max_terms: int = 12) -> list[str]:
     """The verdict as a short block of plain lines (no markup)."""
     head = "MATCH" if verdict.matched else "no match: " + "; ".join(verdict.reasons)
-    lines = [f"{verdict.rule_id}: {head}", f"  rule: {verdict.expression}"]
+    # A long expression may be written over several lines of the config: one line here.
+    lines = [f"{verdict.rule_id}: {head}", "  rule: " + " ".join(verdict.expression.split())]
     groups = [
         f"{g.name} {g.mentions:g}/{g.minimum}{'' if g.present else ' (absent)'}"
         + (f", {g.excluded} excluded" if g.excluded else "")
