@@ -104,12 +104,13 @@ def published(
 ) -> tuple[datetime, DateSource] | None:
     """The strongest plausible publication date the page or its feed states outright, tried in
     order of trust and only as far as needed."""
+    us = month_first(tree)
     signals: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
-        (lambda: _jsonld_date(jsonld, ("datePublished", "dateCreated")), DateSource.JSONLD),
-        (lambda: _meta_date(tree, _PUBLISHED_META), DateSource.META),
+        (lambda: _jsonld_date(jsonld, ("datePublished", "dateCreated"), us), DateSource.JSONLD),
+        (lambda: _meta_date(tree, _PUBLISHED_META, us), DateSource.META),
         (lambda: feed_date, DateSource.FEED),
         (lambda: _time_tag_date(tree), DateSource.TIME_TAG),
-        (lambda: _dateline(headline)[0], DateSource.DATELINE),
+        (lambda: _dateline(headline, us)[0], DateSource.DATELINE),
     )
     return _first(signals)
 
@@ -118,11 +119,12 @@ def modified(
     tree: lxml.html.HtmlElement, jsonld: Sequence[dict], headline: lxml.html.HtmlElement | None
 ) -> tuple[datetime, DateSource] | None:
     """The last modification the page states, in the same order of trust."""
+    us = month_first(tree)
     signals: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
-        (lambda: _jsonld_date(jsonld, ("dateModified",)), DateSource.JSONLD),
-        (lambda: _meta_date(tree, _MODIFIED_META), DateSource.META),
-        (lambda: _marked(_MODIFIED_MARKED(tree)), DateSource.TIME_TAG),
-        (lambda: _dateline(headline)[1], DateSource.DATELINE),
+        (lambda: _jsonld_date(jsonld, ("dateModified",), us), DateSource.JSONLD),
+        (lambda: _meta_date(tree, _MODIFIED_META, us), DateSource.META),
+        (lambda: _marked(_MODIFIED_MARKED(tree), us), DateSource.TIME_TAG),
+        (lambda: _dateline(headline, us)[1], DateSource.DATELINE),
     )
     return _first(signals)
 
@@ -146,19 +148,27 @@ def plausible(date: datetime | None) -> bool:
     return date is not None and EARLIEST <= date <= datetime.now(UTC) + timedelta(days=1)
 
 
-def parse_date(value: str) -> datetime | None:
+def month_first(tree: lxml.html.HtmlElement) -> bool:
+    """Whether the page writes 3/4/2025 for March 4: American English, or English of no stated
+    country; the rest of the world writes the day first."""
+    lang = (tree.get("lang") or "").strip().lower().replace("_", "-")
+    return lang in ("", "en", "en-us") or lang.startswith("en-us")
+
+
+def parse_date(value: str, month_first: bool = True) -> datetime | None:
     """ISO 8601 or RFC 822, else a date as people write it ("Oct 31, 2025", "31.10.2025",
-    «3 декабря 2025», "3 dekabr 2025"), taken as midnight UTC."""
+    «3 декабря 2025», "3 dekabr 2025"), taken as midnight UTC. `month_first`: how to read
+    3/4/2025 (see month_first())."""
     value = value.strip()
     if not value:
         return None
     date = parse_datetime(value)
     if date is not None:
         return date
-    return _human_date(value)
+    return _human_date(value, month_first)
 
 
-def _human_date(text: str) -> datetime | None:
+def _human_date(text: str, month_first: bool = True) -> datetime | None:
     for pattern, order in ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy")):
         match = pattern.search(text)
         if match:
@@ -174,9 +184,9 @@ def _human_date(text: str) -> datetime | None:
         return _make(int(first), int(middle), int(last))
     year = int(last) + (2000 if len(last) == 2 else 0)
     day, month = int(first), int(middle)
-    # A slash is month first (US) unless the first number cannot be a month; dots and
-    # dashes are day first, as the rest of the world writes them.
-    if separator == "/" and day <= 12:
+    # A slash is month first where the page is American (unless the first number cannot be a
+    # month); dots and dashes are day first, as most of the world writes them.
+    if separator == "/" and month_first and day <= 12:
         day, month = month, day
     return _make(year, month, day)
 
@@ -188,13 +198,13 @@ def _make(year: int, month: int, day: int) -> datetime | None:
         return None
 
 
-def _jsonld_date(jsonld: Sequence[dict], keys: tuple[str, ...]) -> datetime | None:
+def _jsonld_date(jsonld: Sequence[dict], keys: tuple[str, ...], us: bool) -> datetime | None:
     fallback = None
     for node in jsonld:
         value = next((node[k] for k in keys if isinstance(node.get(k), str) and node[k]), None)
         if value is None:
             continue
-        date = parse_date(value)
+        date = parse_date(value, us)
         if date is None:
             continue
         types = node.get("@type")
@@ -205,7 +215,7 @@ def _jsonld_date(jsonld: Sequence[dict], keys: tuple[str, ...]) -> datetime | No
     return fallback
 
 
-def _meta_date(tree: lxml.html.HtmlElement, keys: tuple[str, ...]) -> datetime | None:
+def _meta_date(tree: lxml.html.HtmlElement, keys: tuple[str, ...], us: bool) -> datetime | None:
     found: dict[str, str] = {}
     for meta in tree.iter("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
@@ -213,7 +223,7 @@ def _meta_date(tree: lxml.html.HtmlElement, keys: tuple[str, ...]) -> datetime |
             found[key] = meta.get("content")
     for key in keys:
         if key in found:
-            date = parse_date(found[key])
+            date = parse_date(found[key], us)
             if date is not None:
                 return date
     return None
@@ -239,10 +249,10 @@ def _time_tag_date(tree: lxml.html.HtmlElement) -> datetime | None:
     return None
 
 
-def _marked(elements: list[lxml.html.HtmlElement]) -> datetime | None:
+def _marked(elements: list[lxml.html.HtmlElement], us: bool) -> datetime | None:
     for element in elements:
         value = element.get("datetime") or element.get("content")
-        date = parse_date(value) if value else None
+        date = parse_date(value, us) if value else None
         if date is not None:
             return date
     return None
@@ -252,7 +262,9 @@ def _inside(element: lxml.html.HtmlElement, tag: str) -> bool:
     return any(ancestor.tag == tag for ancestor in element.iterancestors())
 
 
-def _dateline(headline: lxml.html.HtmlElement | None) -> tuple[datetime | None, datetime | None]:
+def _dateline(
+    headline: lxml.html.HtmlElement | None, us: bool
+) -> tuple[datetime | None, datetime | None]:
     """The dates the page shows under its headline: (published, updated). A date after an
     "Updated" label is the update's; the first other one is the publication's."""
     if headline is None:
@@ -268,7 +280,7 @@ def _dateline(headline: lxml.html.HtmlElement | None) -> tuple[datetime | None, 
                 label_updated = True
             elif PUBLISHED_LABEL.search(text):
                 label_updated = False
-            date = _human_date(text)
+            date = _human_date(text, us)
             if date is None:
                 continue
             if label_updated:

@@ -154,12 +154,19 @@ def _text(
         if el.tag == "br":
             parts.append(" ")
         elif el.text:
-            parts.append(el.text)
+            add(el.text)
         for child in el:
             if isinstance(child.tag, str) and not skip(child):
                 walk(child)
             if child.tail:
-                parts.append(child.tail)
+                add(child.tail)
+
+    def add(text: str) -> None:
+        # Two elements shown as separate lines often meet without a space in the markup
+        # ("Alternatives</span><span>Top tools"): a capital right after a small letter parts them.
+        if parts and parts[-1][-1:].islower() and text[:1].isupper():
+            parts.append(" ")
+        parts.append(text)
 
     walk(element)
     return " ".join("".join(parts).split())

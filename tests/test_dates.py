@@ -110,3 +110,13 @@ def test_implausible_dates_are_passed_over() -> None:
 )
 def test_dates_as_people_write_them(text: str, expected: datetime | None) -> None:
     assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("en-US", "2023-03-10"), ("en-GB", "2023-10-03"), ("de", "2023-10-03")]
+)
+def test_a_slashed_date_is_read_as_the_pages_country_writes_it(lang: str, expected: str) -> None:
+    tree = lxml.html.fromstring(
+        f"<html lang='{lang}'><body><h1>Talks resume</h1><p>03/10/2023</p></body></html>"
+    )
+    assert published(tree, [], None, next(tree.iter("h1"))) == (day(expected), "dateline")

@@ -113,3 +113,9 @@ def test_separators_inside_a_headline_stay() -> None:
     assert strip_site("Россия и Азербайджан: новый газовый маршрут", SITE) == (
         "Россия и Азербайджан: новый газовый маршрут"
     )
+
+
+def test_parts_of_the_h1_shown_as_lines_do_not_run_together() -> None:
+    body = "<h1>Baku and Moscow sign gas deal<span class='sub'>What changes for transit</span></h1>"
+    head = '<meta property="og:title" content="Baku and Moscow sign gas deal">'
+    assert read(head, body).whole == "Baku and Moscow sign gas deal What changes for transit"
