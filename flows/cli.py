@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 import sys
 import tempfile
-from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import ConfigOpt, DbOpt, checked_db, err, fail, open_store, out, say
+from flows.cli_common import ConfigOpt, DbOpt, cell, checked_db, err, fail, open_store, out, say
 from flows.cli_common import db_path as _db
 from flows.cli_common import load_config as _config
 from flows.config import DEFAULT_CONFIG, Config
@@ -34,12 +30,6 @@ app = typer.Typer(
 OutletOpt = Annotated[
     list[str] | None, typer.Option("--outlet", "-o", help="Only these outlet ids.")
 ]
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 def _outlets_config(path: Path, outlet_ids: list[str] | None) -> Config:
@@ -77,8 +67,7 @@ def run(
         bool, typer.Option("--due", help="Only the outlets whose turn it is (as serve does).")
     ] = False,
 ) -> None:
-    """One ingest pass over the configured outlets (recorded in Prefect when a server is
-    there: PREFECT_API_URL, or one on 127.0.0.1:4200)."""
+    """One ingest pass over the configured outlets (a Prefect flow run if PREFECT_API_URL is set)."""
     cfg = _outlets_config(config, outlet)
     summary = _run(cfg, _db(db, cfg), outlet, verbose, due_only)
     if summary.all_failed:
@@ -103,91 +92,6 @@ def _run(  # noqa: ANN202
         raise fail(str(exc)) from None
     print_summary(out, err, summary, db_path)
     return summary
-
-
-@app.command(context_settings={"ignore_unknown_options": True})
-def sql(
-    query: Annotated[
-        str | None,
-        typer.Argument(
-            help="A read-only SQL statement; - reads it from stdin.", show_default=False
-        ),
-    ] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", help="Read the SQL from this file (- for stdin).")
-    ] = None,
-    config: ConfigOpt = DEFAULT_CONFIG,
-    db: DbOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-) -> None:
-    """Query the store read-only (works while a run is writing). A query may begin with a
-    `--` comment."""
-    from storage.db import StoreError
-
-    text = _sql_text(query, file)
-    store = open_store(db, _config(config, required=False))
-    try:
-        result = store.query(text)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-    if result.note:
-        err.print(f"[yellow]note:[/] {escape(result.note)}", highlight=False)
-    if fmt is Format.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(result.columns)
-        writer.writerows([[_plain(v) for v in row] for row in result.rows])
-    elif fmt is Format.json:
-        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        print(json.dumps(rows, default=_plain, ensure_ascii=False, indent=1))
-    else:
-        table = Table(show_lines=False)
-        for column in result.columns:
-            table.add_column(Text(column))
-        for row in result.rows:
-            table.add_row(*[Text(_cell(v)) for v in row])  # data, not rich markup
-        out.print(table)
-        out.print(f"{len(result.rows)} row(s)", style="dim")
-
-
-def _sql_text(query: str | None, file: Path | None) -> str:
-    """The statement from the argument, a file or stdin; one line on what is missing."""
-    if query is not None and file is not None:
-        raise fail("give the SQL either as an argument or with --file, not both")
-    source = str(file) if file is not None else query
-    if source == "-":
-        text = sys.stdin.read()
-    elif file is not None:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
-    else:
-        text = query or ""
-    if not _has_statement(text):
-        raise fail("no SQL statement given (an argument, --file FILE, or - for stdin)")
-    return text
-
-
-def _has_statement(text: str) -> bool:
-    """Anything left once comments and semicolons are taken away."""
-
-    bare = re.sub(r"--[^\n]*|/\*.*?\*/", " ", text, flags=re.S)
-    return bool(bare.replace(";", " ").strip())
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return value if value is None or isinstance(value, int | float | str) else str(value)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(_plain(value))
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 @app.command()
@@ -216,8 +120,8 @@ def outlets(config: ConfigOpt = DEFAULT_CONFIG, db: DbOpt = None) -> None:
             table.add_row(o.id, Text(o.name), o.language, sources, "never", "", "", "", "")
         else:
             table.add_row(
-                o.id, Text(o.name), o.language, sources, _cell(info.finished_at), info.status,
-                str(info.stored), str(info.articles), Text(_cell(info.error)),
+                o.id, Text(o.name), o.language, sources, cell(info.finished_at), info.status,
+                str(info.stored), str(info.articles), Text(cell(info.error)),
             )  # fmt: skip
     out.print(table)
 
@@ -397,7 +301,7 @@ def health(
     )  # fmt: skip
     for h in table_rows:
         table.add_row(
-            h.outlet_id, f"[{style.get(h.state, 'white')}]{h.state}[/]", _cell(h.last_success),
+            h.outlet_id, f"[{style.get(h.state, 'white')}]{h.state}[/]", cell(h.last_success),
             _rate(h.new_per_day), _rate(h.normal_per_day),
             f"{pct(h.text_yield)} ({pct(h.normal_yield)})", f"{pct(h.dated)} ({pct(h.normal_dated)})",
             pct(h.error_rate), Text(h.reason or ""),
@@ -405,7 +309,7 @@ def health(
     out.print(table)
     for changed_at, outlet_id, old, new, reason, notified_at, error in changes:
         sent = "notified" if notified_at else f"not notified{f' ({error})' if error else ''}"
-        say(f"{_cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}")
+        say(f"{cell(changed_at)} {outlet_id}: {old or '—'} → {new} ({sent}) {reason or ''}")
     if any(h.state.needs_attention for h in table_rows):
         raise typer.Exit(1)
 
@@ -433,9 +337,9 @@ def main() -> None:
 
 
 # Commands that live in modules of their own register themselves here.
-from flows import backfill, check, import_warc, reextract  # noqa: E402
+from flows import backfill, check, import_warc, reextract, sql_cli  # noqa: E402
 
-for _module in (reextract, backfill, import_warc, check):
+for _module in (sql_cli, reextract, backfill, import_warc, check):
     _module.register(app)
 
 if __name__ == "__main__":

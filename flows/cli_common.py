@@ -5,8 +5,9 @@ their own (flows/rules_cli.py, ...) and are registered from flows/cli.py."""
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -74,3 +75,20 @@ def checked_db(path: Path) -> Path:
             f"{path} is a directory; give the database file, such as {path / 'newsmon.duckdb'}"
         )
     return path
+
+
+def plain(value: Any) -> Any:
+    """A value as CSV and JSON take it: times in ISO form, lists joined, the rest as text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value if value is None or isinstance(value, int | float | str) else str(value)
+
+
+def cell(value: Any) -> str:
+    """A value for a table cell: empty for NULL, cut at 200 characters."""
+    if value is None:
+        return ""
+    text = str(plain(value))
+    return text if len(text) <= 200 else text[:197] + "..."

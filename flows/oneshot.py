@@ -33,13 +33,13 @@ class Interrupted(Exception):
         self.signum = signum
 
 
-def create_store(db_path: Path) -> None:
+def create_store(config: Config, db_path: Path) -> None:
     """Create the schema now rather than at the first write, which may be a minute away. A
     file held by another process is no obstacle: the run's writes wait in the spool."""
     from storage.db import Store, StoreLocked
 
     with contextlib.suppress(StoreLocked):
-        Store(db_path, lock_wait_s=0.5).initialise()
+        Store(db_path, lock_wait_s=0.5, lake=config.lake).initialise()
 
 
 def run_once(
@@ -53,7 +53,7 @@ def run_once(
 ) -> RunSummary:
     """One run; raises Interrupted on Ctrl-C or SIGTERM, StoreError when the store cannot be
     created at all."""
-    create_store(db_path)
+    create_store(config, db_path)
     api, note = api_for_run()
     if note:
         err.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)

@@ -170,7 +170,7 @@ async def serve_loop(
     """Every tick: a run when some outlet is due (none otherwise, so idle ticks leave no flow
     run behind), and the health report once a day. Until cancelled."""
     clock = clock or RealClock()
-    store = Store(db)
+    store = Store(db, lake=config.lake)
     outlets = [o for o in config.outlets if not outlet_ids or o.id in outlet_ids]
     next_report = next_report_at(config.schedule.health_report, clock.now())
     while True:
