@@ -336,10 +336,12 @@ def main() -> None:
         sys.exit(130)
 
 
-# Commands that live in modules of their own register themselves here.
-from flows import backfill, check, import_warc, reextract, sql_cli  # noqa: E402
+# Commands that live in modules of their own register themselves here. A command module stays
+# cheap to import (the work it starts is imported in the command's body): every command, even
+# `newsmon sql`, imports all of them at start-up.
+from flows import backfill_cli, check, import_warc_cli, reextract_cli, sql_cli  # noqa: E402
 
-for _module in (sql_cli, reextract, backfill, import_warc, check):
+for _module in (sql_cli, reextract_cli, backfill_cli, import_warc_cli, check):
     _module.register(app)
 
 if __name__ == "__main__":

@@ -12,16 +12,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from extractors.records import Article, Outlet, Route
 from extractors.urls import canonicalize, is_article_url, same_site
-from flows.cli_common import ConfigOpt, DbOpt, db_path, err, fail, say
-from flows.config import DEFAULT_CONFIG, Config
+from flows.config import Config
 from flows.extraction import Extractor
-from flows.history import config_and_outlet, extract_all, job_for, open_archive, write_quiet
+from flows.history import extract_all, job_for, open_archive, write_quiet
 from storage.archive import ArchiveError, Exchange, read_responses
 from storage.db import Store
 
@@ -95,28 +91,3 @@ async def import_warc(config: Config, db: Path, outlet: Outlet, files: list[Path
         if archive is not None:
             archive.close()
     return summary
-
-
-def register(app: typer.Typer) -> None:
-    @app.command("import-warc")
-    def import_warc_command(
-        files: Annotated[list[Path], typer.Argument(help="WARC files (.warc or .warc.gz).")],
-        outlet: Annotated[str, typer.Option("--outlet", "-o", help="The outlet they are from.")],
-        config: ConfigOpt = DEFAULT_CONFIG,
-        db: DbOpt = None,
-    ) -> None:
-        """Store the articles in WARC files, as if fetched from OUTLET (quiet: no alerts)."""
-        cfg, chosen = config_and_outlet(config, outlet)
-        missing = [str(f) for f in files if not f.is_file()]
-        if missing:
-            raise fail(f"no such file: {missing[0]}")
-        summary = asyncio.run(import_warc(cfg, db_path(db, cfg), chosen, files))
-        for error in summary.errors or []:
-            err.print(f"newsmon: {error}", markup=False, highlight=False)
-        say(
-            f"{summary.responses} response(s), {summary.articles} article page(s) of {outlet}: "
-            f"stored {summary.stored}, already known {summary.known}, "
-            f"no article text {summary.failed}"
-        )
-        if summary.errors and not summary.responses:
-            raise typer.Exit(1)

@@ -13,23 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as day_time
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from extractors.article import EXTRACTOR_VERSION
 from extractors.records import Article, Outlet
-from flows.cli_common import ConfigOpt, DbOpt, db_path, fail, load_config, say
-from flows.config import DEFAULT_CONFIG, Config
+from flows.config import Config
 from flows.extraction import Extractor
 from flows.history import extract_all, job_for
 from storage.archive import Archive, ArchiveError, archive_dir
 from storage.db import Store
 from storage.history import History, StoredArticle
 
-OutletOpt = Annotated[
-    list[str] | None, typer.Option("--outlet", "-o", help="Only articles of these outlets.")
-]
 CHUNK = 200  # rows extracted, then written, at a time: a stop loses at most this much work
 
 
@@ -107,40 +100,3 @@ async def _extract_chunk(
         # Same id, whatever canonical URL the page names now: the row is updated, not added.
         articles.append(dataclasses.replace(outcome, id=row.id, archived=row.archived))
     return articles
-
-
-def register(app: typer.Typer) -> None:
-    @app.command("reextract")
-    def reextract_command(
-        config: ConfigOpt = DEFAULT_CONFIG,
-        db: DbOpt = None,
-        outlet: OutletOpt = None,
-        since: Annotated[
-            str | None, typer.Option("--since", help="Only articles from this day on (YYYY-MM-DD).")
-        ] = None,
-    ) -> None:
-        """Extract stored articles again from the raw archive (rows of an older extractor)."""
-        cfg = load_config(config)
-        assert cfg is not None
-        try:
-            day = date.fromisoformat(since) if since else None
-        except ValueError:
-            raise fail(f"--since: not a date (YYYY-MM-DD): {since}") from None
-        path = db_path(db, cfg)
-        if cfg.lake is None and not path.exists():  # a lake's catalog says for itself
-            raise fail(f"no database at {path}")
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task("re-extracting", total=None)
-            summary = asyncio.run(
-                reextract(cfg, path, outlet, day,
-                          lambda done, total: bar.update(task, completed=done, total=total))
-            )  # fmt: skip
-        say(
-            f"re-extracted {summary.rewritten} of {summary.candidates} article(s) made by an "
-            f"older extractor in {summary.seconds:.1f} s ({summary.rate:.1f} per second); "
-            f"{summary.failed} yield no article now (kept as they were), "
-            f"{summary.missing} record(s) no longer archived, "
-            f"{summary.unchanged_version} stored before the archive"
-        )

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet
 from tests.support.processes import listening
-from tests.support.server import free_port_block
+from tests.support.server import Response, free_port_block
 
 NEWSMON = [sys.executable, "-m", "flows.cli"]
 T0 = datetime(2026, 12, 1, 7, 58, tzinfo=UTC)
@@ -229,14 +230,32 @@ def test_serve_runs_unattended_and_idle_ticks_leave_no_flow_run(tmp_path: Path, 
     assert set(polls) == {"serve0", "serve1"}
 
 
+def asked_twice(response: Response) -> Callable[[], Response]:
+    """A page answered only once both processes have asked for it: they fetch every page
+    at the same time, however their start-ups differ."""
+    asked = threading.Condition()
+    count = [0]
+
+    def route() -> Response:
+        with asked:
+            count[0] += 1
+            asked.notify_all()
+            asked.wait_for(lambda: count[0] >= 2, timeout=240)
+        return response
+
+    return route
+
+
 @pytest.mark.slow
 def test_two_ingest_processes_on_one_store_lose_and_duplicate_nothing(
     tmp_path: Path, serve, prefect_api: str
 ) -> None:
-    # Slow responses, so both processes are fetching the same pages at the same time.
-    outlets = [GrowingOutlet(f"https://para{n}.example", delay_s=0.5) for n in range(3)]
+    outlets = [GrowingOutlet(f"https://para{n}.example") for n in range(3)]
     for outlet in outlets:
         outlet.publish(8)
+        for path, response in list(outlet.site.routes.items()):
+            if path.startswith("/news/"):
+                outlet.site.routes[path] = asked_twice(response)
     serve(*(o.site for o in outlets))
     config = write_config(
         tmp_path / "c.toml",
