@@ -52,7 +52,7 @@ async def ingest_outlets(outlet_ids: list[str], run_id: str) -> dict[str, str]:
     outlet's status, or 'polled elsewhere' for one another worker holds."""
     from flows.ingest import RunSummary, _ingest
     from flows.pipeline import NoProgress
-    from flows.prefect_flows import PrefectSteps
+    from flows.prefect_steps import PrefectSteps
     from storage.db import Store
 
     config = load(os.environ.get(CONFIG_ENV, "newsmon.toml"))

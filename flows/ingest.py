@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +76,19 @@ class Steps:
     def logger(self) -> Logger:
         return logging.getLogger("newsmon")
 
+    async def poll(
+        self,
+        config: Config,
+        store: Store,
+        outlets: list[Outlet],
+        summary: RunSummary,
+        polls: dict[str, PollState],
+        progress: Progress,
+    ) -> None:
+        """Poll the outlets, here: a pass of each, all at once (flows/prefect_flows.py hands
+        them to a pool of workers when [workers] pool is set)."""
+        await _ingest(config, store, outlets, summary, polls, progress, self)
+
     async def outlet(self, outlet: Outlet, ctx: RunContext) -> OutletReport:
         return await ingest_outlet(outlet, ctx)
 
@@ -127,12 +139,8 @@ async def run_pass(
         summary.not_due = [o.id for o in outlets if o not in chosen]
         outlets = chosen
         logger.info(f"due now: {', '.join(o.id for o in outlets) or 'none'}")
-    if outlets and config.workers.pool and os.environ.get("PREFECT_API_URL"):
-        from flows.fleet import dispatch  # the pool's workers poll them
-
-        await dispatch(config, store, outlets, summary, logger)
-    elif outlets:
-        await _ingest(config, store, outlets, summary, polls, progress or NoProgress(), steps)
+    if outlets:
+        await steps.poll(config, store, outlets, summary, polls, progress or NoProgress())
     if config.rules:
         summary.alerts = result = await steps.alerts(config, store)
         logger.info(
