@@ -10,8 +10,6 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 import lxml.etree
@@ -22,35 +20,25 @@ from trafilatura.utils import load_html
 
 from extractors.article_text import normalize_text
 from extractors.byline import authors
-from extractors.chrome import Chrome
 from extractors.chrome import keys as paragraph_keys
 from extractors.chrome import strip as strip_chrome
 from extractors.dates import htmldate_guess, modified, published
 from extractors.fingerprint import fingerprint, preload
 from extractors.headline import headline, site_names
-from extractors.records import Article, Failure, FailureKind, TitleSource, UrlFailure
+from extractors.records import (  # noqa: F401 - ExtractJob is re-exported for callers
+    Article,
+    ExtractJob,
+    Failure,
+    FailureKind,
+    TitleSource,
+    UrlFailure,
+)
 from extractors.urls import canonicalize, same_site, url_key
 
 EXTRACTOR_VERSION = f"newsmon-1/trafilatura-{trafilatura.__version__}"
 _KICKER_WORDS = 12  # a line before the headline longer than this is body, not a kicker
 SHORT_SAMPLE = 600  # characters; agreed with the 1,500-character sample on 1,332 texts
 MIN_WORDS = 25  # snippet pages (a lead and "...") still count: they join their story
-
-
-@dataclass(frozen=True)
-class ExtractJob:
-    html: str
-    url: str
-    final_url: str
-    outlet_id: str
-    homepage: str
-    fetched_at: datetime
-    via: str
-    default_language: str | None = None
-    hint_title: str | None = None
-    hint_published: datetime | None = None
-    hint_author: str | None = None
-    chrome: Chrome = Chrome()  # what the outlet repeats on its articles (extractors/chrome.py)
 
 
 def extract(job: ExtractJob) -> Article | UrlFailure:

@@ -19,22 +19,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from extractors.article_text import normalize_text
+from extractors.records import Chrome
 
 MIN_PAGES = 3  # different articles a paragraph must be on: two could share a quote
 MAX_SHARE = 0.5  # at most this share of a page's words may go as chrome
 SAME_STORY = 0.5  # pages sharing more than this share of their paragraphs are one story
 WINDOW = 200  # articles per outlet to learn from, newest first: old layouts are forgotten
-
-
-@dataclass(frozen=True)
-class Chrome:
-    """The paragraphs (keys) an outlet repeats, learned from `pages` of its articles."""
-
-    keys: frozenset[str] = frozenset()
-    pages: int = 0
 
 
 def keys(text: str) -> list[str]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from extractors.article import ExtractJob
 from extractors.backfill import (
     EMPTY,
     UNDATED,
@@ -41,7 +40,7 @@ from extractors.discover import (
     parse_sitemap,
 )
 from extractors.http import FEED_TYPES, HTML_TYPES, PoliteClient
-from extractors.records import Article, Candidate, FetchPurpose, Outlet, Route
+from extractors.records import Article, Candidate, ExtractJob, FetchPurpose, Outlet, Route
 from extractors.urls import is_article_url, same_site
 from flows.config import Config
 from flows.extraction import Extractor

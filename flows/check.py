@@ -81,7 +81,7 @@ async def check_outlet(outlet: Outlet, client: PoliteClient) -> OutletCheck:
 
 
 async def _sample(outlet: Outlet, client: PoliteClient, url: str) -> Article | UrlFailure:
-    from extractors.article import ExtractJob
+    from extractors.records import ExtractJob
     from extractors.workers import process
 
     page = await client.fetch(url, outlet.id, FetchPurpose.ARTICLE, HTML_TYPES)

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future, InvalidStateError
 from concurrent.futures.process import BrokenProcessPool
 
-from extractors.article import ExtractJob
-from extractors.records import Article, UrlFailure
+from extractors.records import Article, ExtractJob, UrlFailure
 from extractors.topics import Rule
-from extractors.workers import make_pool, process
 
 
 class Extractor:
@@ -58,6 +56,8 @@ class Extractor:
             finally:
                 self._starting = None  # a failed start is raised once; later calls start afresh
         try:
+            from extractors.workers import process
+
             return await asyncio.get_running_loop().run_in_executor(self._current(), process, job)
         except BrokenProcessPool:
             self._discard()  # a worker died (out of memory, killed): the next call starts afresh
@@ -70,6 +70,8 @@ class Extractor:
     def _current(self) -> Executor:
         with self._lock:
             if self._pool is None:
+                from extractors.workers import make_pool  # trafilatura: only once extracting
+
                 self._pool = make_pool(self.workers, self.rules)
             return self._pool
 

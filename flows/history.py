@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from extractors.article import ExtractJob
 from extractors.decoding import decode
-from extractors.records import Article, Batch, Outlet, Route, UrlFailure, WriteResult
+from extractors.records import Article, Batch, ExtractJob, Outlet, Route, UrlFailure, WriteResult
 from flows.cli_common import fail, load_config
 from flows.config import Config
 from flows.extraction import Extractor

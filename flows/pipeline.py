@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from extractors.article import ExtractJob
 from extractors.chrome import WINDOW as CHROME_WINDOW
-from extractors.chrome import Chrome, learn
+from extractors.chrome import learn
 from extractors.http import HTML_TYPES, PoliteClient
 from extractors.records import (
     Article,
     Batch,
     Candidate,
+    Chrome,
+    ExtractJob,
     Failure,
     FailureKind,
     FetchPurpose,

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from datetime import time as day_time
 from pathlib import Path
 
-from extractors.article import EXTRACTOR_VERSION
 from extractors.records import Article, Outlet
 from flows.config import Config
 from flows.extraction import Extractor
@@ -48,6 +47,8 @@ async def reextract(
     since: date | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ReextractSummary:
+    from extractors.article import EXTRACTOR_VERSION  # trafilatura: not for every command
+
     store = Store(db, lake=config.lake)
     history = History(store)
     archive = Archive(archive_dir(db), config.history.archive)  # read even if turned off

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from extractors.article import ExtractJob
 from extractors.http import HTML_TYPES
 from extractors.records import (
     Article,
+    ExtractJob,
     FetchPurpose,
     Outlet,
     RevisitState,

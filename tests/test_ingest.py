@@ -358,6 +358,7 @@ def test_starting_the_workers_does_not_hold_up_the_event_loop(
     the run's discovery goes on meanwhile, and extraction waits for the pool."""
     from datetime import UTC, datetime
 
+    import extractors.workers
     import flows.extraction
     from extractors.article import ExtractJob
     from extractors.records import Article
@@ -371,7 +372,7 @@ def test_starting_the_workers_does_not_hold_up_the_event_loop(
         made.append(True)
         return make_pool(workers, rules)
 
-    monkeypatch.setattr(flows.extraction, "make_pool", slow_pool)
+    monkeypatch.setattr(extractors.workers, "make_pool", slow_pool)
     extractor = flows.extraction.Extractor(1)
     body = " ".join(
         f"Baku and Moscow discussed transit and trade, sentence {i}." for i in range(20)

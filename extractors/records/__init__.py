@@ -25,7 +25,9 @@ from extractors.records.articles import (
     ArticleChange,
     AuthorSource,
     ChangedField,
+    Chrome,
     DateSource,
+    ExtractJob,
     Fingerprint,
     TitleSource,
     TopicScore,
@@ -69,7 +71,7 @@ from extractors.records.web import (
 
 __all__ = [
     "TRANSIENT", "Alert", "ArchiveRef", "Article", "ArticleChange", "AuthorSource", "Batch",
-    "Candidate", "ChangedField", "Channel", "DateSource", "Deliveries", "Delivery",
+    "Candidate", "ChangedField", "Channel", "Chrome", "DateSource", "ExtractJob", "Deliveries", "Delivery",
     "DeliveryState", "LakeSettings", "TitleSource",
     "Failure", "FailureKind", "FetchPurpose", "FetchRecord", "Fingerprint", "HealthEvent",
     "HealthState", "HealthStatus", "LastRun", "Outcome", "Outlet", "OutletHistory",

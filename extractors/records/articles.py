@@ -128,3 +128,32 @@ class ArticleChange:
 
     fields: tuple[ChangedField, ...]
     summary: str  # one line for people
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """The paragraphs (keys) an outlet repeats, learned from `pages` of its articles
+    (extractors/chrome.py learns and applies it)."""
+
+    keys: frozenset[str] = frozenset()
+    pages: int = 0
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """One fetched page for extraction, with what discovery and the outlet know of it. A
+    record here rather than in extractors/article.py, so that commands which only hand pages
+    on do not import trafilatura to name the type."""
+
+    html: str
+    url: str
+    final_url: str
+    outlet_id: str
+    homepage: str
+    fetched_at: datetime
+    via: str
+    default_language: str | None = None
+    hint_title: str | None = None
+    hint_published: datetime | None = None
+    hint_author: str | None = None
+    chrome: Chrome = Chrome()  # what the outlet repeats on its articles
