@@ -49,6 +49,7 @@ class RunSummary:
     alerts: AlertSummary | None = None
     health: HealthCheck | None = None
     not_due: list[str] = field(default_factory=list)  # outlets a scheduled run left for later
+    indexed: int = 0  # articles added to the full-text index after the pass
 
     @property
     def all_failed(self) -> bool:
@@ -91,6 +92,15 @@ class Steps:
 
     async def outlet(self, outlet: Outlet, ctx: RunContext) -> OutletReport:
         return await ingest_outlet(outlet, ctx)
+
+    async def search_index(self, store: Store) -> int:
+        """The pass's new articles into the full-text index (a held file: the next pass does
+        it)."""
+        try:
+            return await asyncio.to_thread(store.update_search_index)
+        except StoreError as exc:
+            self.logger().warning(f"search index: {exc}")
+            return 0
 
     async def alerts(self, config: Config, store: Store) -> AlertSummary:
         """New stories matching alerting rules → the outbox → the channels (and Atom feed)."""
@@ -141,6 +151,7 @@ async def run_pass(
         logger.info(f"due now: {', '.join(o.id for o in outlets) or 'none'}")
     if outlets:
         await steps.poll(config, store, outlets, summary, polls, progress or NoProgress())
+        summary.indexed = await steps.search_index(store)
     if config.rules:
         summary.alerts = result = await steps.alerts(config, store)
         logger.info(

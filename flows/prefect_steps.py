@@ -27,6 +27,11 @@ async def ingest_outlet_task(outlet: Outlet, run_id: str) -> OutletReport:
     return await ingest_outlet(outlet, CONTEXTS[run_id])
 
 
+@task(name="search-index", cache_policy=NONE)
+async def search_index_task(store: Store) -> int:
+    return await Steps().search_index(store)
+
+
 @task(name="alerts", cache_policy=NONE)
 async def alerts_task(config: Config, store: Store) -> AlertSummary:
     return await Steps().alerts(config, store)
@@ -46,6 +51,9 @@ class PrefectSteps(Steps):
     async def outlet(self, outlet: Outlet, ctx: RunContext) -> OutletReport:
         CONTEXTS[ctx.run_id] = ctx
         return await ingest_outlet_task(outlet, ctx.run_id)
+
+    async def search_index(self, store: Store) -> int:
+        return await search_index_task(store)
 
     async def alerts(self, config: Config, store: Store) -> AlertSummary:
         return await alerts_task(config, store)

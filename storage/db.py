@@ -12,9 +12,11 @@ spool, migrations) around functions over an open connection, one module per conc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,7 +44,7 @@ from extractors.records import (
 )
 from extractors.urls import url_key
 from storage import alerts as outbox
-from storage import health, history, queries, runs, stories, topics
+from storage import health, history, queries, runs, search, stories, topics
 from storage.articles import Articles, known_keys, paragraph_keys
 from storage.connection import (
     Connection,
@@ -57,6 +59,12 @@ from storage.lake import LakeBackend
 from storage.story_index import StoryIndex
 
 __all__ = ["Store", "StoreError", "StoreLocked"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    con: Connection
+    note: str | None  # set when reading a snapshot because a writer holds the file
 
 
 class Store:
@@ -286,6 +294,32 @@ class Store:
             return health.recent_events(con, limit) if con is not None else []
 
     # -- for people ----------------------------------------------------------------------
+    def update_search_index(self, chunk: int = 20_000) -> int:
+        """Add the articles stored since the last update to the full-text index; how many. A
+        store never indexed catches up in transactions of `chunk`. 0 when the file is held:
+        the next pass indexes them."""
+        indexed = 0
+        try:
+            while True:
+                with self.db.transaction() as con:
+                    added = search.update(con, limit=chunk)
+                indexed += added
+                if added < chunk:
+                    return indexed
+        except StoreLocked:
+            return indexed
+
+    @contextlib.contextmanager
+    def reading(self, wait_s: float = 15.0) -> Iterator[Reading]:
+        """A read-only connection for the desk and `newsmon search`; when a writer holds the file
+        longer than `wait_s`, its last checkpointed state with a note saying so."""
+        if not self.path.exists():
+            raise StoreError(
+                f"no database at {self.path} (run `newsmon run` or `newsmon demo` first)"
+            )
+        with self.db.snapshot_when_held(wait_s) as (con, note):
+            yield Reading(con, note)
+
     def query(self, sql: str, wait_s: float = 15.0) -> QueryResult:
         """Run read-only SQL. If a writer holds the file longer than `wait_s`, read a snapshot
         copy of the last checkpoint instead of failing. On a lake, only queries run."""

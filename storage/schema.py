@@ -281,4 +281,26 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE articles ADD COLUMN paragraph_keys VARCHAR[];
     """,
+    # 10: full-text search (storage/search.py): an inverted index that each pass extends. Terms
+    # are Snowball stems (en, ru) or folded words (raw); postings sorted by term in the main
+    # table, recent ones in the tail until a merge.
+    """
+    CREATE TABLE search_docs (
+        docid         INTEGER PRIMARY KEY,
+        article_id    VARCHAR NOT NULL UNIQUE,
+        len           INTEGER NOT NULL,
+        language      VARCHAR,
+        outlet_id     VARCHAR,
+        published_at  TIMESTAMPTZ
+    );
+    CREATE TABLE search_terms (
+        analyzer  VARCHAR NOT NULL,
+        term      VARCHAR NOT NULL,
+        termid    INTEGER NOT NULL,
+        df        INTEGER NOT NULL,
+        PRIMARY KEY (analyzer, term)
+    );
+    CREATE TABLE search_postings (termid INTEGER NOT NULL, docid INTEGER NOT NULL, tf INTEGER NOT NULL);
+    CREATE TABLE search_tail (termid INTEGER NOT NULL, docid INTEGER NOT NULL, tf INTEGER NOT NULL);
+    """,
 ]
