@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from flows import search_cli, web_cli
 from flows.cli_common import ConfigOpt, DbOpt, cell, checked_db, err, fail, open_store, out, say
 from flows.cli_common import db_path as _db
 from flows.cli_common import load_config as _config
@@ -144,9 +146,13 @@ def demo(
         ),
     ] = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the run's log.")] = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Then open the desk on the demo store (newsmon web).")
+    ] = False,
 ) -> None:
     """Run the real pipeline against recorded snapshots of three outlets served on loopback."""
     from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
+    from flows.demo.setup import alert_window, demo_rules
     from storage.db import Store
 
     db = checked_db(db)
@@ -162,9 +168,19 @@ def demo(
         config_path = Path(tmp) / "demo.toml"
         user = _config(config, required=False)
         settings = _settings_toml(user) if user else ""
-        config_path.write_text(settings + demo_config(server.urls(), manifest), encoding="utf-8")
+        rules, rules_from = demo_rules(config)
+        window, hours = alert_window(manifest, datetime.now(UTC))
+        config_path.write_text(
+            settings + window + "\n" + demo_config(server.urls(), manifest) + "\n" + rules,
+            encoding="utf-8",
+        )
         for site in server.sites:
             say(f"serving {site.real_origin} at {site.url}", style="dim")
+        if rules_from:
+            say(
+                f"topic rules from {rules_from}; alert window {hours} h (the recorded articles' age)",
+                style="dim",
+            )
         cfg = _config(config_path)
         assert cfg is not None
         summary = _run(cfg, db, None, verbose)
@@ -184,13 +200,18 @@ def demo(
             f"  [bold]{escape(title or '')}[/] — {escape(authors or 'no byline')}", highlight=False
         )
     say(f'Try: newsmon sql --db {db} "SELECT title, left(text, 300) FROM articles LIMIT 3"')
+    say(f"Open the desk: newsmon web --db {db}   (then http://127.0.0.1:8080/)")
     if summary.all_failed:
         raise typer.Exit(1)
+    if web:
+        web_cli.web(config=config, db=db)
 
 
 app.add_typer(rules_app, name="rules")
 app.add_typer(store_app, name="store")
 app.command()(worker)
+app.command("search")(search_cli.search)
+app.command("web")(web_cli.web)
 
 
 @app.command()

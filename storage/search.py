@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from extractors.records.desk import Fragment
 from storage import extensions
 
 TITLE_WEIGHT = 2  # a title word counts as two words of text: titles say what a story is about
@@ -258,6 +259,8 @@ def parse_query(query: str, stems: Stems) -> list[QueryWord]:
             cands = tuple((a, w, True) for a in (Analyzer.EN, Analyzer.RU, Analyzer.RAW))
         elif _CYRILLIC.search(w):
             stem = stems.term(Analyzer.RU, w)
+            if len(stem) > RU_PREFIX_MIN:
+                stem = stem[:-1]  # азербайджан (from -ом) must still reach азербайджа (from -а)
             cands = ((Analyzer.RU, stem, len(stem) >= RU_PREFIX_MIN),)
         elif w.isdigit():
             cands = ((Analyzer.RAW, w, False),)
@@ -289,6 +292,9 @@ class Filters:
     until: object | None = None  # datetime, exclusive
 
 
+NO_FILTERS = Filters()
+
+
 @dataclass(frozen=True)
 class Ranked:
     article_id: str
@@ -305,7 +311,7 @@ class Matches:
 def search(
     con: duckdb.DuckDBPyConnection,
     query: str,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     limit: int = 20,
     offset: int = 0,
     stems: Stems | None = None,
@@ -425,14 +431,6 @@ def lag(con: duckdb.DuckDBPyConnection) -> int:
 
 
 # -- snippets ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Fragment:
-    """A piece of a snippet; `hit` pieces are words the query found."""
-
-    text: str
-    hit: bool
-
-
 SNIPPET_WORDS = 36
 
 

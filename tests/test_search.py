@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from extractors.records import Batch
 from storage import extensions, search
-from storage.db import Batch, Store
-from tests.factories import make_article
+from storage.db import Store
+from tests.support.factories import make_article
 
 LABELLED = tomllib.loads(
     (Path(__file__).parent / "search_eval" / "labelled.toml").read_text(encoding="utf-8")

@@ -10,6 +10,8 @@ A leaf: nothing here imports another newsmon module, so every package may import
 - `alerts`: the alert outbox.
 - `store`: where the store is, batches in, write results and query rows out.
 - `topics`: why a rule matched or not (`Verdict`), and what survives translation (`EventKey`).
+- `desk`: rows the analyst's desk, `newsmon search` and the exports read back (imported from
+  `extractors.records.desk`).
 """
 
 from extractors.records.alerts import (
