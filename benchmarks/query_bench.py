@@ -5,7 +5,8 @@
 Builds a DuckDB store through the real storage API (`Store.write` of `Batch`es, as the
 pipeline writes them: story placement with real fingerprints, topic rows scored by the
 project's first rule in newsmon.toml, one `fetches` row per article). The articles are
-generated: Zipf-distributed vocabulary with news words and place names, 8 outlets, fetch
+generated in English, Russian and Azerbaijani (Russian and Azerbaijani words in several
+inflected forms): Zipf-distributed vocabulary with news words and place names, 9 outlets, fetch
 dates spread over one year up to the build time, 12% of articles copies (verbatim or edited)
 of an article another outlet published shortly before, so that stories span outlets.
 Fingerprints and topic scores are computed in worker processes, as the extraction workers do.
@@ -16,7 +17,9 @@ the API and `newsmon sql` pay), and `newsmon sql` end to end in a subprocess. Qu
 say "now" use the build time, so a kept store gives the same answers later.
 
 With --keep the store is kept in benchmarks/results/cache/ and reused by the next run with
-the same --articles. Prints a table and writes JSON under benchmarks/results/.
+the same --articles, and the desk's figures follow (benchmarks/desk_bench.py: the full-text
+index built pass by pass, search latency, every page of `newsmon web`). Prints tables and
+writes JSON under benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -406,21 +409,6 @@ def queries(end: datetime, rule: str | None) -> dict[str, str]:
     return {name: " ".join(sql.split()) for name, sql in found.items()}
 
 
-def fts_status(con) -> str | None:  # noqa: ANN001 - duckdb connection
-    """None when DuckDB's fts extension loads; otherwise why not."""
-    try:
-        con.execute("LOAD fts")
-        return None
-    except Exception as exc:  # not installed: try to install (needs the extension server)
-        first = " ".join(str(exc).split())[:160]
-    try:
-        con.execute("INSTALL fts")
-        con.execute("LOAD fts")
-        return None
-    except Exception as exc:
-        return f"not installable offline: {' '.join(str(exc).split())[:200]} (LOAD said: {first})"
-
-
 def timed(run, repeat: int) -> dict:  # noqa: ANN001 - a callable returning rows
     times, rows = [], None
     for _ in range(repeat + 1):
@@ -433,7 +421,7 @@ def timed(run, repeat: int) -> dict:  # noqa: ANN001 - a callable returning rows
     }  # fmt: skip
 
 
-def measure(db: Path, end: datetime, rule: str | None, repeat: int) -> tuple[dict, dict]:
+def measure(db: Path, end: datetime, rule: str | None, repeat: int) -> dict:
     import duckdb
 
     from storage.db import Store
@@ -448,30 +436,9 @@ def measure(db: Path, end: datetime, rule: str | None, repeat: int) -> tuple[dic
             api = timed(lambda sql=sql: store.query(sql).rows, max(3, repeat // 2))
             results[name]["store_query_median_ms"] = api["median_ms"]
             results[name]["sql"] = sql
-        # Full text: only if the extension can be had here; then the same rare-word search.
-        why_not = fts_status(con)
-        fts: dict = {"available": why_not is None, "note": why_not}
     finally:
         con.close()
-    if why_not is None:
-        con = duckdb.connect(str(db))  # the index is written into the store
-        try:
-            con.execute("LOAD fts")
-            started = time.perf_counter()
-            con.execute("PRAGMA create_fts_index('articles', 'id', 'title', 'text')")
-            fts["index_build_s"] = round(time.perf_counter() - started, 1)
-            sql = (
-                "SELECT id, title, score FROM (SELECT *, fts_main_articles.match_bm25(id, "
-                f"'{RARE_WORD}') AS score FROM articles) WHERE score IS NOT NULL "
-                "ORDER BY score DESC LIMIT 50"
-            )
-            results[f"full text (fts BM25): '{RARE_WORD}'"] = {
-                **timed(lambda: con.execute(sql).fetchall(), repeat),
-                "sql": sql,
-            }
-        finally:
-            con.close()
-    return results, fts
+    return results
 
 
 def cli(db: Path, sql: str, repeat: int) -> dict:
@@ -520,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
             f"built in {meta['build_s']} s ({meta['store_write_s']} s in Store.write)",
             flush=True,
         )
-        results, fts = measure(db, end, meta.get("rule"), args.repeat)
+        results = measure(db, end, meta.get("rule"), args.repeat)
         latest = queries(end, None)["latest 50 items (ORDER BY fetched_at DESC)"]
         cli_query = cli(db, latest, max(3, args.repeat // 2))
         cli_trivial = cli(db, "SELECT 1", max(3, args.repeat // 2))
@@ -539,14 +506,12 @@ def main(argv: list[str] | None = None) -> int:
         f'min {cli_query["min_ms"]:.0f} ms; `newsmon sql "SELECT 1"`: median '
         f"{cli_trivial['median_ms']:.0f} ms (the CLI's own start-up)"
     )
-    print(
-        "full text (fts): "
-        + (
-            f"index built in {fts['index_build_s']} s"
-            if fts["available"]
-            else f"skipped, {fts['note']}"
-        )
-    )
+    desk = None
+    if args.keep:  # the desk's figures need the kept store: its index is built once
+        from benchmarks import desk_bench
+
+        print()
+        desk = desk_bench.run(db, db.parent / "meta.json", end, args.repeat, compare_fts=False)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"query-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(
@@ -554,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "when": datetime.now(UTC).isoformat(), "cores": os.cpu_count(),
                 "python": sys.version.split()[0], "store": {**meta, **shape}, "queries": results,
-                "cli_latest_50": cli_query, "cli_select_1": cli_trivial, "fts": fts,
+                "cli_latest_50": cli_query, "cli_select_1": cli_trivial, "desk": desk,
             },
             indent=1, default=str,
         )

@@ -54,7 +54,8 @@ TAIL_SHARE = 8  # merge the tail when it reaches 1/TAIL_SHARE of the main table
 
 _WORD = re.compile(r"\w+")
 _LETTERS = str.maketrans({"ı": "i", "ə": "e", "ß": "ss", "ё": "е"})
-_BREVE = "\u0306"  # й = и + breve: kept, the Russian stemmer knows й
+# Combining marks, except the breve of й (и + breve): the Russian stemmer knows й.
+_MARKS = re.compile("[\u0300-\u0305\u0307-\u036f]|(?<![иИ])\u0306")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 STEMMERS = {"en": "english", "ru": "russian"}
 
@@ -65,19 +66,15 @@ class Analyzer:
     RAW = "raw"
 
 
-def fold(word: str) -> str:
-    """Lower case without diacritics, as the topic rules compare words; й stays й."""
-    decomposed = unicodedata.normalize("NFD", word.casefold())
-    kept = []
-    for ch in decomposed:
-        if unicodedata.combining(ch) and not (ch == _BREVE and kept and kept[-1] in "иИ"):
-            continue
-        kept.append(ch)
-    return unicodedata.normalize("NFC", "".join(kept)).translate(_LETTERS)
+def fold(text: str) -> str:
+    """Lower case without diacritics, as the topic rules compare words; й stays й. Works on a
+    whole text at once (the normalisations run in C), keeping it one string per word."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return unicodedata.normalize("NFC", _MARKS.sub("", decomposed)).translate(_LETTERS)
 
 
 def words(text: str) -> list[str]:
-    return [fold(w) for w in _WORD.findall(text)]
+    return _WORD.findall(fold(text))
 
 
 def analyzer_of(word: str, language: str | None) -> str:
@@ -102,9 +99,14 @@ class Stems:
             batch = sorted(w for a, w in missing if a == analyzer)
             if not batch:
                 continue
-            rows = self.con.execute(
-                "SELECT w, stem(w, ?) FROM unnest(?::VARCHAR[]) t(w)", [stemmer, batch]
-            ).fetchall()
+            # An Arrow column, not a list parameter: DuckDB converts a Python list value by value.
+            self.con.register("stem_words", pa.table({"w": pa.array(batch, pa.string())}))
+            try:
+                rows = self.con.execute(
+                    f"SELECT w, stem(w, '{stemmer}') FROM stem_words"
+                ).fetchall()
+            finally:
+                self.con.unregister("stem_words")
             self.cache.update(((analyzer, w), s) for w, s in rows)
 
     def term(self, analyzer: str, word: str) -> str:
@@ -115,20 +117,34 @@ class Stems:
 def update(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> int:
     """Index the articles not indexed yet, oldest first (at most `limit`); returns how many.
     Runs inside the caller's transaction."""
-    rows = con.execute(
-        """SELECT a.id, a.title, a.text, a.language, a.outlet_id, a.published_at, a.fetched_at
-           FROM articles a
+    todo = con.execute(
+        """SELECT a.id, a.fetched_at FROM articles a
            WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.id)
            ORDER BY a.fetched_at, a.id"""
         + ("" if limit is None else f" LIMIT {int(limit)}")
     ).fetchall()
-    if not rows:
+    if not todo:
         return 0
     stems = Stems(con)
-    for start in range(0, len(rows), INDEX_CHUNK):
-        _index_chunk(con, stems, rows[start : start + INDEX_CHUNK])
+    for start in range(0, len(todo), INDEX_CHUNK):
+        chunk = todo[start : start + INDEX_CHUNK]
+        con.register("index_ids", pa.table({"id": pa.array([i for i, _ in chunk], pa.string())}))
+        try:
+            # The fetch-time bounds let DuckDB skip the row groups of older articles (rows are
+            # stored in fetch order): an id lookup alone would read every stored text.
+            rows = con.execute(
+                """SELECT a.id, a.title, a.text, a.language, a.outlet_id, a.published_at,
+                          a.fetched_at
+                   FROM articles a
+                   WHERE a.fetched_at BETWEEN ? AND ? AND a.id IN (SELECT id FROM index_ids)
+                   ORDER BY a.fetched_at, a.id""",
+                [chunk[0][1], chunk[-1][1]],
+            ).fetchall()
+        finally:
+            con.unregister("index_ids")
+        _index_chunk(con, stems, rows)
     _maybe_merge(con)
-    return len(rows)
+    return len(todo)
 
 
 def _index_chunk(con: duckdb.DuckDBPyConnection, stems: Stems, rows: Sequence[tuple]) -> None:
@@ -140,8 +156,8 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, stems: Stems, rows: Sequence[tu
     ):
         c: Counter[tuple[str, str]] = Counter()
         for weight, part in ((TITLE_WEIGHT, title or ""), (1, text or "")):
-            for w in words(part):
-                c[(analyzer_of(w, language), w)] += weight
+            for w, n in Counter(words(part)).items():  # counted in C, analyzed once per word
+                c[(analyzer_of(w, language), w)] += weight * n
         counts.append(c)
         docs.append(
             {
