@@ -287,7 +287,7 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE search_docs (
         docid         INTEGER PRIMARY KEY,
-        article_id    VARCHAR NOT NULL UNIQUE,
+        article_id    VARCHAR NOT NULL,  -- one row per article: the index adds only missing ones
         len           INTEGER NOT NULL,
         language      VARCHAR,
         outlet_id     VARCHAR,
