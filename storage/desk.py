@@ -70,14 +70,13 @@ def story_rows(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> list
     if not story_ids:
         return []
     rows = con.execute(
-        """SELECT a.story_id, min(a.fetched_at), min(a.published_at),
+        f"""SELECT a.story_id, min(a.fetched_at), min(a.published_at),
                   arg_min(a.title, a.fetched_at), list(DISTINCT a.outlet_id ORDER BY a.outlet_id),
                   list(DISTINCT a.language ORDER BY a.language)
                       FILTER (WHERE a.language IS NOT NULL),
                   count(*)
-           FROM articles a WHERE a.story_id IN (SELECT unnest(?::VARCHAR[]))
-           GROUP BY a.story_id""",
-        [list(story_ids)],
+           FROM articles a WHERE a.story_id IN ({_in_list(story_ids)})
+           GROUP BY a.story_id"""
     ).fetchall()
     hits = _rule_hits(con, story_ids)
     by_id = {
@@ -94,11 +93,10 @@ def _rule_hits(
 ) -> dict[str, tuple[RuleHit, ...]]:
     """Per story, each matched rule with the terms of its best-scoring copy."""
     rows = con.execute(
-        """SELECT a.story_id, t.rule_id, arg_max(t.terms, t.score)
-           FROM article_topics t JOIN articles a ON a.id = t.article_id
-           WHERE t.matched AND a.story_id IN (SELECT unnest(?::VARCHAR[]))
-           GROUP BY ALL ORDER BY 1, 2""",
-        [list(story_ids)],
+        f"""SELECT a.story_id, t.rule_id, arg_max(t.terms, t.score)
+            FROM article_topics t JOIN articles a ON a.id = t.article_id
+            WHERE t.matched AND a.story_id IN ({_in_list(story_ids)})
+            GROUP BY ALL ORDER BY 1, 2"""
     ).fetchall()
     out: dict[str, list[RuleHit]] = defaultdict(list)
     for story_id, rule_id, terms in rows:
@@ -197,9 +195,8 @@ def search_page(
     rows = {
         r[0]: r
         for r in con.execute(
-            """SELECT id, story_id, outlet_id, url, title, published_at, language, text
-               FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))""",
-            [ids],
+            f"""SELECT id, story_id, outlet_id, url, title, published_at, language, text
+                FROM articles WHERE id IN ({_in_list(ids)})"""
         ).fetchall()
     }
     terms = set().union(*matches.terms.values()) if matches.terms else set()
@@ -316,6 +313,15 @@ def choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def _in_list(values: Sequence[str]) -> str:
+    """Ids as a literal IN list. A constant list lets DuckDB look rows up through the primary
+    key's index; a list parameter becomes a join that reads the whole table (every text, when
+    texts are selected). The values are ids read from the store, quoted all the same."""
+    if not values:
+        return "NULL"
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 # -- filters ---------------------------------------------------------------------------------------

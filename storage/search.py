@@ -85,16 +85,28 @@ def analyzer_of(word: str, language: str | None) -> str:
     return Analyzer.RAW
 
 
+_STEM_CACHE: dict[tuple[str, str], str] = {}  # stems never change: shared by every connection
+STEM_CACHE_MAX = 500_000  # words; then the cache starts again
+
+
 class Stems:
-    """Snowball stems from DuckDB's fts extension, asked once per distinct word."""
+    """Snowball stems from DuckDB's fts extension, asked once per distinct word. The extension
+    is loaded on the first word not known yet (loading it costs a connection tens of ms)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        extensions.load(con, "fts")
         self.con = con
-        self.cache: dict[tuple[str, str], str] = {}
+        self.cache = _STEM_CACHE
+        self.loaded = False
 
     def fill(self, pairs: Iterable[tuple[str, str]]) -> None:
         missing = {p for p in pairs if p not in self.cache and p[0] in STEMMERS}
+        if not missing:
+            return
+        if len(self.cache) > STEM_CACHE_MAX:
+            self.cache.clear()
+        if not self.loaded:
+            extensions.load(self.con, "fts")
+            self.loaded = True
         for analyzer, stemmer in STEMMERS.items():
             batch = sorted(w for a, w in missing if a == analyzer)
             if not batch:
