@@ -73,12 +73,8 @@ def _one_pass(store) -> int:  # noqa: ANN001 - storage.db.Store
     """One pass's worth: the next 2,000 articles in one transaction, merge included."""
     from storage import search
 
-    with store._connect(read_only=False) as con:
-        store._migrate(con)
-        con.execute("BEGIN TRANSACTION")
-        added = search.update(con, limit=PAGE_CHUNK)
-        con.execute("COMMIT")
-    return added
+    with store.db.transaction() as con:
+        return search.update(con, limit=PAGE_CHUNK)
 
 
 def search_latency(db: Path, end: datetime, repeat: int) -> dict:
