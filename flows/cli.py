@@ -14,7 +14,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from flows import search_cli, web_cli
 from flows.cli_common import ConfigOpt, DbOpt, cell, checked_db, err, fail, open_store, out, say
 from flows.cli_common import db_path as _db
 from flows.cli_common import load_config as _config
@@ -204,14 +203,14 @@ def demo(
     if summary.all_failed:
         raise typer.Exit(1)
     if web:
-        web_cli.web(config=config, db=db)
+        from flows.web_cli import web as serve_desk
+
+        serve_desk(config=config, db=db)
 
 
 app.add_typer(rules_app, name="rules")
 app.add_typer(store_app, name="store")
 app.command()(worker)
-app.command("search")(search_cli.search)
-app.command("web")(web_cli.web)
 
 
 @app.command()
@@ -360,9 +359,9 @@ def main() -> None:
 # Commands that live in modules of their own register themselves here. A command module stays
 # cheap to import (the work it starts is imported in the command's body): every command, even
 # `newsmon sql`, imports all of them at start-up.
-from flows import backfill_cli, check, import_warc_cli, reextract_cli, sql_cli  # noqa: E402
+from flows import backfill_cli, check, import_warc_cli, reextract_cli, search_cli, sql_cli, web_cli  # noqa: E402
 
-for _module in (sql_cli, reextract_cli, backfill_cli, import_warc_cli, check):
+for _module in (sql_cli, reextract_cli, backfill_cli, import_warc_cli, check, search_cli, web_cli):
     _module.register(app)
 
 if __name__ == "__main__":

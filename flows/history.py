@@ -7,14 +7,20 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractors.decoding import decode
 from extractors.records import Article, Batch, ExtractJob, Outlet, Route, UrlFailure, WriteResult
 from flows.cli_common import fail, load_config
 from flows.config import Config
-from flows.extraction import Extractor
 from storage.archive import Archive, Exchange, archive_dir
 from storage.db import Store
+
+# The CLI imports this module to register its command; extraction (trafilatura) is imported
+# only when the command runs: `newsmon sql` and the desk start without it.
+if TYPE_CHECKING:
+    from extractors.article import ExtractJob
+    from flows.extraction import Extractor
 
 
 def open_archive(config: Config, db_path: Path) -> Archive | None:
@@ -51,6 +57,8 @@ def job_for(
     hint_published: datetime | None = None,
 ) -> ExtractJob:
     """The extraction job an archived response makes, as the live pass would have made it."""
+    from extractors.article import ExtractJob
+
     return ExtractJob(
         html=decode(exchange.body, charset_of(exchange.content_type)),
         url=url,

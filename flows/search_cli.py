@@ -19,6 +19,10 @@ class SearchFormat(StrEnum):
     json = "json"
 
 
+def register(app: typer.Typer) -> None:
+    app.command("search")(search)
+
+
 def search(
     query: Annotated[str, typer.Argument(help="Words, all required; word* for a prefix.")],
     config: ConfigOpt = DEFAULT_CONFIG,

@@ -13,6 +13,10 @@ from flows.cli_common import ConfigOpt, DbOpt, db_path, fail, load_config, say
 from flows.config import DEFAULT_CONFIG
 
 
+def register(app: typer.Typer) -> None:
+    app.command("web")(web)
+
+
 def web(
     config: ConfigOpt = DEFAULT_CONFIG,
     db: DbOpt = None,
