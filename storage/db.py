@@ -312,7 +312,15 @@ class Store:
     @contextlib.contextmanager
     def reading(self, wait_s: float = 15.0) -> Iterator[Reading]:
         """A read-only connection for the desk and `newsmon search`; when a writer holds the file
-        longer than `wait_s`, its last checkpointed state with a note saying so."""
+        longer than `wait_s`, its last checkpointed state with a note saying so. A lake is
+        read at its latest snapshot."""
+        if self.lake is not None:
+            try:
+                with self.lake.reader() as con:
+                    yield Reading(con, None)
+            except duckdb.Error as exc:
+                raise StoreError(one_line(exc)) from None
+            return
         if not self.path.exists():
             raise StoreError(
                 f"no database at {self.path} (run `newsmon run` or `newsmon demo` first)"
