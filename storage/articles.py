@@ -114,10 +114,10 @@ class Articles:
             con, "articles", [rows.row(a, names, quiet=quiet, **_archived(a)) for a in unique], key=["id"],
             keep=_KEPT_ON_REWRITE,
         )  # fmt: skip
-        con.execute(
-            "DELETE FROM article_fingerprints WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+        replaced = con.execute(
+            "SELECT seq FROM article_fingerprints WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
             [[a.id for a in unique]],
-        )
+        ).fetchall()
         # An index of its own, not opened: it only hands out the new rows' seqs. The kept
         # index still holds the replaced fingerprints and is read afresh by the next write.
         self.forget()
@@ -125,6 +125,12 @@ class Articles:
         for a in unique:
             assigner.keep(a, stories[a.id] or a.id)
         assigner.index_rows()
+        # Only now: new numbers follow the highest stored, and a number the index files hold
+        # must never come back for another fingerprint.
+        con.execute(
+            "DELETE FROM article_fingerprints WHERE seq IN (SELECT unnest(?::INTEGER[]))",
+            [[r[0] for r in replaced]],
+        )
         scores = [(a.id, s) for a in unique for s in a.topics or []]
         topics.write_topics(con, scores, datetime.now(UTC))
         return len(unique)
