@@ -96,7 +96,8 @@ def one_pass(ports: list[int], articles: int, delay: float, db: Path) -> dict:
     from extractors.records import Outlet
     from extractors.tuning import ENABLED, tune_process
     from flows.config import load
-    from flows.pipeline import Extractor, RunContext, ingest_outlet, release_pool
+    from flows.extraction import Extractor
+    from flows.pipeline import RunContext, ingest_outlet
     from storage.db import Store
 
     rules = load(ROOT / "newsmon.toml").rules  # the shipped rules: every article is scored
@@ -109,20 +110,21 @@ def one_pass(ports: list[int], articles: int, delay: float, db: Path) -> dict:
     batch = tune_process()
     started, busy = time.monotonic(), _machine_busy_s()
 
+    extractor = Extractor(0, rules)
+
     async def run() -> list:
-        extractor = Extractor(0, tuple(rules))
         extractor.start()
         async with PoliteClient(ClientSettings()) as client:
             run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            ctx = RunContext(run_id, client, Store(db), extractor, rules=tuple(rules))
+            ctx = RunContext(run_id, client, Store(db), extractor)
             return await asyncio.gather(*(ingest_outlet(o, ctx) for o in outlets))
 
     reports = asyncio.run(run())
     wall = time.monotonic() - started
-    ours = [os.getpid(), *_descendants(os.getpid())]
+    ours = [os.getpid(), *_descendants(os.getpid())]  # with the workers, before they end
     cpu = sum(p[0] for p in map(_proc, ours) if p is not None)
     other = _machine_busy_s() - busy - cpu
-    release_pool()
+    extractor.close()
     return {
         "tuning": ENABLED, "batch_scheduling": batch, "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1), "others_cpu_s": round(other, 1),
