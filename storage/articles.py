@@ -16,7 +16,7 @@ import duckdb
 
 from extractors.records import Article, Route, UrlAlias
 from extractors.urls import url_key
-from storage import rows, topics
+from storage import rows, search, topics
 from storage.stories import Placement, StoryAssigner
 from storage.story_index import StoryIndex
 
@@ -97,7 +97,8 @@ class Articles:
         """Stored articles read again (re-extracted, or changed when revisited): each row takes
         the new reading in place and keeps its id, URLs, story and alerts; `quiet` marks it
         history. Its fingerprint is replaced, so that copies of the new text find the story
-        (membership is not decided again). Returns how many rows there were to rewrite."""
+        (membership is not decided again), and so is its full-text document. Returns how many
+        rows there were to rewrite."""
         if not articles:
             return 0
         unique = list({a.id: a for a in articles}.values())
@@ -133,6 +134,7 @@ class Articles:
         )
         scores = [(a.id, s) for a in unique for s in a.topics or []]
         topics.write_topics(con, scores, datetime.now(UTC))
+        search.replace(con, [a.id for a in unique])  # a search must not find the old words
         return len(unique)
 
     def committed(self, con: Connection) -> None:

@@ -31,6 +31,7 @@ from extractors.records.desk import (
     StoryRow,
 )
 from storage import search
+from storage.rows import in_list
 from storage.search import NO_FILTERS, Filters
 
 MIN_COMPLETE_WORDS = 150  # a copy shorter than this is taken for a snippet when a longer one exists
@@ -75,7 +76,7 @@ def story_rows(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> list
                   list(DISTINCT a.language ORDER BY a.language)
                       FILTER (WHERE a.language IS NOT NULL),
                   count(*)
-           FROM articles a WHERE a.story_id IN ({_in_list(story_ids)})
+           FROM articles a WHERE a.story_id IN ({in_list(story_ids)})
            GROUP BY a.story_id"""
     ).fetchall()
     hits = _rule_hits(con, story_ids)
@@ -95,7 +96,7 @@ def _rule_hits(
     rows = con.execute(
         f"""SELECT a.story_id, t.rule_id, arg_max(t.terms, t.score)
             FROM article_topics t JOIN articles a ON a.id = t.article_id
-            WHERE t.matched AND a.story_id IN ({_in_list(story_ids)})
+            WHERE t.matched AND a.story_id IN ({in_list(story_ids)})
             GROUP BY ALL ORDER BY 1, 2"""
     ).fetchall()
     out: dict[str, list[RuleHit]] = defaultdict(list)
@@ -196,7 +197,7 @@ def search_page(
         r[0]: r
         for r in con.execute(
             f"""SELECT id, story_id, outlet_id, url, title, published_at, language, text
-                FROM articles WHERE id IN ({_in_list(ids)})"""
+                FROM articles WHERE id IN ({in_list(ids)})"""
         ).fetchall()
     }
     terms = set().union(*matches.terms.values()) if matches.terms else set()
@@ -313,15 +314,6 @@ def choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def _in_list(values: Sequence[str]) -> str:
-    """Ids as a literal IN list. A constant list lets DuckDB look rows up through the primary
-    key's index; a list parameter becomes a join that reads the whole table (every text, when
-    texts are selected). The values are ids read from the store, quoted all the same."""
-    if not values:
-        return "NULL"
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 # -- filters ---------------------------------------------------------------------------------------

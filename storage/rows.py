@@ -165,3 +165,12 @@ def records(cursor: duckdb.DuckDBPyConnection, cls: type[T]) -> list[T]:
 @cache
 def _adapter(cls: type[T]) -> TypeAdapter[list[T]]:
     return TypeAdapter(list[cls])  # type: ignore[valid-type]
+
+
+def in_list(values: Sequence[str]) -> str:
+    """Ids as a literal IN list. A constant list lets DuckDB look rows up through the primary
+    key's index; a list parameter becomes a join that reads the whole table (every text, when
+    texts are selected). The values are ids read from the store, quoted all the same."""
+    if not values:
+        return "NULL"
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)

@@ -14,7 +14,8 @@ which the Russian stemmer needs). Each word is indexed under one analyzer:
   suffixes) as folded words, which a query matches by prefix (azerbaycan* finds
   Azərbaycanın, Azərbaycanda).
 
-The index grows with each pass and is never rebuilt. Its postings live in two tables: a main
+The index grows with each pass and is never rebuilt; an article rewritten in place has its
+document taken out and indexed again (`replace`). Its postings live in two tables: a main
 table sorted by term, whose zone maps let a lookup read only the row groups holding that term,
 and a small unsorted tail of recent passes. The tail is merged into the main table when it
 reaches an eighth of it, so each merge's cost is paid for by the growth since the last one.
@@ -33,6 +34,7 @@ import pyarrow as pa
 
 from extractors.records.desk import Fragment
 from storage import extensions
+from storage.rows import in_list
 
 TITLE_WEIGHT = 2  # a title word counts as two words of text: titles say what a story is about
 K1, B = 1.2, 0.75  # BM25's usual constants (DuckDB's fts uses the same)
@@ -145,9 +147,7 @@ def update(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> int:
             # The fetch-time bounds let DuckDB skip the row groups of older articles (rows are
             # stored in fetch order): an id lookup alone would read every stored text.
             rows = con.execute(
-                """SELECT a.id, a.title, a.text, a.language, a.outlet_id, a.published_at,
-                          a.fetched_at
-                   FROM articles a
+                f"""SELECT {_INDEXED} FROM articles a
                    WHERE a.fetched_at BETWEEN ? AND ? AND a.id IN (SELECT id FROM index_ids)
                    ORDER BY a.fetched_at, a.id""",
                 [chunk[0][1], chunk[-1][1]],
@@ -157,6 +157,56 @@ def update(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> int:
         _index_chunk(con, stems, rows)
     _maybe_merge(con)
     return len(todo)
+
+
+def replace(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> int:
+    """Rewritten articles (re-extracted, or changed when revisited): the document of each one
+    indexed already is taken out of the index and indexed again from its row as it is now, in
+    the caller's transaction, so that a search no longer finds the old words. An article not
+    indexed yet is left to the next update. Returns how many documents were replaced."""
+    if not article_ids:
+        return 0
+    old = con.execute(
+        f"SELECT docid, article_id FROM search_docs WHERE article_id IN ({in_list(article_ids)})"
+    ).fetchall()
+    if not old:
+        return 0
+    # Integers read from the index, as literals: a constant IN list is pushed into the scans.
+    # Postings are sorted by term, so finding a document's scans the docid column: once to
+    # count what goes, once to delete it; the few rows a revisit or a re-extraction chunk
+    # rewrites do not make that worth a second index by document.
+    docids = ", ".join(str(d) for d, _ in old)
+    gone = con.execute(
+        f"""SELECT termid, count(*) FROM (
+                SELECT termid FROM search_postings WHERE docid IN ({docids})
+                UNION ALL SELECT termid FROM search_tail WHERE docid IN ({docids}))
+            GROUP BY termid"""
+    ).fetchall()
+    # A document has one posting per term: each posting gone is one document fewer.
+    con.register(
+        "gone_terms",
+        pa.table({"termid": pa.array([t for t, _ in gone], pa.int32()),
+                  "n": pa.array([n for _, n in gone], pa.int32())}),
+    )  # fmt: skip
+    try:
+        con.execute(
+            """UPDATE search_terms t SET df = t.df - g.n FROM gone_terms g
+               WHERE t.termid = g.termid"""
+        )
+    finally:
+        con.unregister("gone_terms")
+    for table in ("search_postings", "search_tail", "search_docs"):
+        con.execute(f"DELETE FROM {table} WHERE docid IN ({docids})")
+    ids = [a for _, a in old]
+    rows = con.execute(
+        f"""SELECT {_INDEXED} FROM articles a WHERE a.id IN ({in_list(ids)})
+            ORDER BY a.fetched_at, a.id"""
+    ).fetchall()
+    _index_chunk(con, Stems(con), rows)
+    return len(old)
+
+
+_INDEXED = "a.id, a.title, a.text, a.language, a.outlet_id, a.published_at, a.fetched_at"
 
 
 def _index_chunk(con: duckdb.DuckDBPyConnection, stems: Stems, rows: Sequence[tuple]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.records import Batch
+from extractors.records import ArticleChange, Batch, ChangedField, Version
 from storage import extensions, search
 from storage.db import Store
+from storage.history import History
 from tests.support.factories import make_article
 
 LABELLED = tomllib.loads(
@@ -132,3 +134,48 @@ def test_fold_keeps_the_short_i_and_drops_diacritics() -> None:
     assert search.fold("Российский") == "российский"
     assert search.fold("Ёлка") == "елка"
     assert search.fold("Əliyev İlham Bakı") == "eliyev ilham baki"
+
+
+def test_a_rewritten_article_replaces_its_document_in_the_index(tmp_path: Path) -> None:
+    """Revisits and re-extraction rewrite an article in place (storage/history.py); a search
+    must then find its new words and no longer its old ones, the index not being rebuilt."""
+    docs = LABELLED["doc"]
+    store, names = _store(tmp_path, docs)
+    assert store.update_search_index() == len(docs)
+    ids = {name: article_id for article_id, name in names.items()}
+    with _read(store) as con:
+        kept = con.execute("SELECT docid, article_id FROM search_docs ORDER BY 1").fetchall()
+        df_before = dict(con.execute("SELECT term, df FROM search_terms").fetchall())
+        assert _ids(con, "товарооборота", names) == ["ru-corridor"]
+        assert _ids(con, "konfrans", names) == ["az-conference"]
+        assert _ids(con, "паромной", names) == _ids(con, "Qarabağın", names) == []
+    assert kept[-1][1] == ids["az-conference"]  # the highest document number: rewritten first
+    by_name = {d["id"]: d for d in docs}
+    revisited = dataclasses.replace(
+        _article(by_name["az-conference"], 8),
+        title="Qarabağda dəmir yolu açıldı", text="Qarabağ dəmir yolu xətti istifadəyə verilib.",
+    )  # fmt: skip
+    reextracted = dataclasses.replace(
+        _article(by_name["ru-corridor"], 0),
+        title="Паромная переправа через Каспий", text="Паромная переправа закрыта до весны.",
+    )  # fmt: skip
+    history = History(store)
+    change = ArticleChange((ChangedField.TITLE, ChangedField.TEXT), "title and text changed")
+    assert history.record_revisits([], [Version(revisited, change)]) == 1
+    assert history.rewrite([reextracted]) == 1
+
+    with _read(store) as con:
+        assert _ids(con, "паромной", names) == ["ru-corridor"]  # a form the new text inflects
+        assert _ids(con, "Qarabağın", names) == ["az-conference"]
+        assert _ids(con, "товарооборота", names) == []
+        assert _ids(con, "konfrans", names) == []
+        assert "ru-corridor" not in _ids(con, "Москве", names)
+        now = con.execute("SELECT docid, article_id FROM search_docs ORDER BY 1").fetchall()
+        df_after = dict(con.execute("SELECT term, df FROM search_terms").fetchall())
+        assert search.lag(con) == 0
+    # One document per article; the others kept theirs (nothing was indexed again).
+    assert sorted(a for _, a in now) == sorted(a for _, a in kept)
+    rewritten = {ids["ru-corridor"], ids["az-conference"]}
+    assert [k for k in now if k[1] not in rewritten] == [k for k in kept if k[1] not in rewritten]
+    assert df_after["москв"] == df_before["москв"] - 1  # the old text's words no longer count
+    assert df_after["паромн"] == 1
