@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_common import ConfigOpt, DbOpt, db_path, err, fail, load_config, say
+from flows.cli_common import ConfigOpt, DbOpt, err, fail, load_config, open_store, say
 from flows.config import DEFAULT_CONFIG
 
 
@@ -39,7 +39,7 @@ def search(
     match their other forms, Azerbaijani words match as prefixes."""
     from flows.web.export import ExportFormat, render
     from storage import desk, search
-    from storage.db import Store, StoreError
+    from storage.db import StoreError
 
     if limit < 1:
         raise fail("--limit must be at least 1")
@@ -48,7 +48,7 @@ def search(
         outlet=outlet, language=language, rule=rule, since=_day(since, "--since"),
         until=end + timedelta(days=1) if end else None,  # the day given is included
     )  # fmt: skip
-    store = Store(db_path(db, load_config(config, required=False)))
+    store = open_store(db, load_config(config, required=False))
     try:
         with store.reading() as reading:
             if reading.note:

@@ -29,8 +29,10 @@ def web(
 
     from flows.web.app import create_app
 
-    path = db_path(db, load_config(config, required=False))
-    if not path.exists():
+    cfg = load_config(config, required=False)
+    path = db_path(db, cfg)
+    lake = cfg.lake if cfg else None
+    if lake is None and not path.exists():
         raise fail(f"no database at {path} (run `newsmon run` or `newsmon demo` first)")
     token = token or os.environ.get("NEWSMON_WEB_TOKEN") or None
     if token is None and not _loopback(host):
@@ -38,9 +40,10 @@ def web(
         say(f"bound to {host}: every request needs the token {token}")
         say("(HTTP basic auth with any user name and the token as password, or a Bearer header)")
     shown = f"[{host}]" if ":" in host else host
-    say(f"newsmon web: http://{shown}:{port}/ over {path} (read-only; Ctrl-C stops it)")
+    over = f"the lake in {lake.data_path}" if lake else path
+    say(f"newsmon web: http://{shown}:{port}/ over {over} (read-only; Ctrl-C stops it)")
     try:
-        uvicorn.run(create_app(path, token), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(path, token, lake=lake), host=host, port=port, log_level="warning")
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

@@ -190,24 +190,22 @@ class LakeBackend:
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor for analysts' SQL that cannot change the lake: on a read-only attachment
-        of a shared catalog, or (a DuckDB catalog file admits one attachment per process) in a
-        transaction of the writing connection that is rolled back."""
+        of a shared catalog, or (a DuckDB catalog file admits one attachment per process) on
+        the writing connection. Either way in a transaction, rolled back at the end: every
+        query of one reading (a desk page, a search and its highlights) sees one snapshot,
+        whatever other writers commit meanwhile."""
         if not self.settings.shared:
             cur = cursor(self.connection())
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                yield cur
-            finally:
-                _rollback(cur)
-                cur.close()
-            return
-        with self._lock:
-            if self._reader is None:
-                self._reader = connect(self.settings.catalog, self.settings.data_path, True)
-            cur = cursor(self._reader)
+        else:
+            with self._lock:
+                if self._reader is None:
+                    self._reader = connect(self.settings.catalog, self.settings.data_path, True)
+                cur = cursor(self._reader)
+        cur.execute("BEGIN TRANSACTION")
         try:
             yield cur
         finally:
+            _rollback(cur)
             cur.close()
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from extractors.records import LakeSettings
 from flows.web import charts
 from flows.web.atom import alerts_feed, web_url
 from flows.web.export import MEDIA_TYPES, ExportFormat, render
@@ -42,10 +43,16 @@ class BadRequest(Exception):
     """A filter the desk cannot read (a malformed date); one line for the user."""
 
 
-def create_app(db: Path, token: str | None = None, now: Callable[[], datetime] | None = None):
-    """The desk over the store at `db`. With `token`, every request needs it (HTTP basic auth
-    with any user name and the token as password, or `Authorization: Bearer TOKEN`)."""
-    store = Store(db)
+def create_app(
+    db: Path,
+    token: str | None = None,
+    now: Callable[[], datetime] | None = None,
+    lake: LakeSettings | None = None,
+):
+    """The desk over the store at `db` (or over `lake`, the config's shared store). With
+    `token`, every request needs it (HTTP basic auth with any user name and the token as
+    password, or `Authorization: Bearer TOKEN`)."""
+    store = Store(db, lake=lake)
     clock = now or (lambda: datetime.now(UTC))
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
