@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query bench-startup eval eval-dedup eval-rules eval-crosslang clean check-compose
+.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query bench-startup bench-bomb eval eval-dedup eval-rules eval-crosslang clean check-compose
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-dedup: $(STAMP)
 ## How soon newsmon run and demo start working, with and without a Prefect server
 bench-startup: $(STAMP)
 	$(BIN)/python -m benchmarks.startup_bench --prefect-server
+
+## Memory one compression bomb costs (gzip,gzip, 8 GiB inflated) beside an honest page
+bench-bomb: $(STAMP)
+	$(BIN)/python -m benchmarks.bomb_bench
 
 ## Analyst queries (counts, ILIKE search, topic and story joins, latest items) on 100k articles
 bench-query: $(STAMP)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 
 from charset_normalizer import from_bytes
 
 MAX_LAYERS = 2  # "gzip, gzip" is seen in the wild (a proxy compressing again); three is not
 _GZIP = 16 + zlib.MAX_WBITS
+_STEP = 1 << 20  # decoded bytes per zlib call: no single allocation grows with the bomb
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding=["']([\w-]+)""", re.I)
 
@@ -40,13 +42,15 @@ class _Layer:
             return zlib.decompressobj(_GZIP)
         return zlib.decompressobj(-zlib.MAX_WBITS if self._raw_deflate else zlib.MAX_WBITS)
 
-    def feed(self, data: bytes) -> bytes:
-        out = bytearray()
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """The decoded pieces of `data`, each at most _STEP bytes, as they come."""
         self.fed |= bool(data)
-        while data:
+        held = False  # zlib may hold back output of input it already took
+        while data or held:
             budget = self.limit - self.produced
+            step = min(budget + 1, _STEP)
             try:
-                piece = self._d.decompress(data, budget + 1)
+                piece = self._d.decompress(data, step)
             except zlib.error as exc:
                 if self.coding == "deflate" and not self._raw_deflate and not self.produced:
                     self._raw_deflate = True
@@ -58,19 +62,24 @@ class _Layer:
             if len(piece) > budget:
                 raise TooLarge(f"body exceeds limit of {self.limit} bytes once decompressed")
             self.produced += len(piece)
-            out += piece
-            # With output under max_length, zlib took all of the input; what is left after the
-            # end of a stream is the next gzip member (concatenated members are valid gzip).
-            data = self._d.unused_data if self._d.eof else b""
+            if piece:
+                yield piece
             self._garbage_after_end = False
+            # A full step may leave input untaken, or output zlib has not given yet (a match
+            # that runs past the step): ask again, with an empty input for the latter.
+            held = len(piece) == step and not self._d.eof
+            if self._d.unconsumed_tail or held:
+                data = self._d.unconsumed_tail
+                continue
+            # What is left after the end of a stream is the next gzip member (concatenated
+            # members are valid gzip).
+            data = self._d.unused_data if self._d.eof else b""
             if data:
                 self._d, self._garbage_after_end = self._new(), True
-        return bytes(out)
 
-    def finish(self) -> bytes:
+    def finish(self) -> None:
         if self.fed and not self._d.eof and not self._garbage_after_end:
             raise BadEncoding(f"{self.coding} body ends early (truncated)")
-        return b""
 
 
 class BoundedDecoder:
@@ -89,16 +98,24 @@ class BoundedDecoder:
         self.limit, self.size = limit, 0
 
     def feed(self, raw: bytes) -> bytes:
-        data = raw
-        for layer in reversed(self._layers):
-            data = layer.feed(data)
-        return self._count(data)
+        return self._count(b"".join(self._through(len(self._layers), raw)))
 
     def finish(self) -> bytes:
-        data = b""
+        """After the last raw bytes: BadEncoding when a layer's stream ended early. (Every
+        piece is already out: each call to zlib gave all the output its input had.)"""
         for layer in reversed(self._layers):
-            data = layer.feed(data) + layer.finish()
-        return self._count(data)
+            layer.finish()
+        return b""
+
+    def _through(self, depth: int, data: bytes) -> Iterator[bytes]:
+        """`data` through the outer `depth` layers, one piece at a time: an inner layer takes
+        each piece of the outer one as it comes, so no layer's whole output is ever held."""
+        if depth == 0:
+            if data:
+                yield data
+            return
+        for piece in self._layers[depth - 1].pieces(data):
+            yield from self._through(depth - 1, piece)
 
     def _count(self, data: bytes) -> bytes:
         self.size += len(data)
