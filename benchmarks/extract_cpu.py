@@ -52,6 +52,12 @@ def serve() -> None:
     """The worker side: extract each page sent on stdin, answer with its CPU seconds."""
     from extractors.article import ExtractJob, extract, warm_up
 
+    try:  # what the pool's workers do before their first page (older code did it on import)
+        from extractors.tuning import tune_worker
+    except ImportError:
+        pass
+    else:
+        tune_worker()
     warm_up()
     print(json.dumps({"module": sys.modules["extractors.article"].__file__}), flush=True)
     for line in sys.stdin:

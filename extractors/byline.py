@@ -98,6 +98,7 @@ _NOT_NAME = frozenset(
         "correspondent",
         "ceo",
         "cto",
+        "desk",
         "director",
         "editor",
         "editors",
@@ -118,6 +119,7 @@ _NOT_NAME = frozenset(
         "manager",
         "menu",
         "more",
+        "newsdesk",
         "newsletter",
         "officer",
         "photo",
@@ -286,6 +288,8 @@ _CREDENTIAL = re.compile(
     r"^(?:[A-Z]{2,6}|(?:[A-Z][a-z]?\.){1,3}[A-Z]?[a-z]?\.?|Ph\.?D\.?|Jr\.?|Sr\.?)$"
 )
 _NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+_FOR = re.compile(r"\s+for\s+", re.I)
+_BRACKETS = re.compile(r"\s*(?:\([^()]*\)?|\[[^\[\]]*\]?)\s*$|[()\[\]]\s*$")
 
 
 def authors(
@@ -307,14 +311,32 @@ def authors(
     ]
     declared = {_squash(name) for names, _ in signals for name in names}
     # An author element near the headline may belong to a teaser beside it: when the
-    # structured data names people, the byline it agrees with wins, else the structured data.
+    # structured data names people, the byline it agrees with (at least half its names are
+    # theirs: a teaser lists others) wins, else the structured data.
     for shown, certain in _bylines(tree, headline, site, declared):
-        if certain or not declared or any(_squash(name) in declared for name in shown):
-            return shown, AuthorSource.BYLINE
+        agreeing = sum(_squash(name) in declared for name in shown)
+        if certain or not declared or 2 * agreeing >= len(shown):
+            return _completed(shown, signals), AuthorSource.BYLINE
     for names, source in signals:
         if names:
             return names, source
     return [], None
+
+
+def _completed(shown: list[str], signals: list[tuple[list[str], AuthorSource]]) -> list[str]:
+    """The byline's people, completed by the structured data that names them all and more: a
+    byline shows the first authors ("Jane Roe, John Doe and 2 more") or sets the others apart
+    by layout. A one-word item that no signal names is a place ("By Jane Roe, Zürich")."""
+    for names, _ in signals:
+        given = {_squash(name) for name in names}
+        if not any(_squash(name) in given for name in shown):
+            continue
+        shown = [name for name in shown if _squash(name) in given or len(name.split()) > 1]
+        if all(_squash(name) in given for name in shown):
+            seen = {_squash(name) for name in shown}
+            return shown + [name for name in names if _squash(name) not in seen]
+        return shown
+    return shown
 
 
 def _bylines(
@@ -424,13 +446,15 @@ def people(text: str, site: set[str], single: bool = True) -> list[str]:
         text = text[: stop.start()]
     # "Jane Roe for The Times": the outlet she wrote for follows, not a co-author; but
     # "Center for Drug Research" is one name.
-    before, _, _ = text.partition(" for ")
+    before = _FOR.split(text, maxsplit=1)[0]
     if len(before.split()) >= 2:
         text = before
     text = " ".join(text.split()).strip(" ,;:.-–—|")
     if not text or len(text.split()) > 3 * MAX_NAME_WORDS:
         return []
-    pieces = [p.strip(" .") for p in _PEOPLE.split(text) if p and p.strip(" .")]
+    # "Jane Roe (jro)": the desk's initials or a note after a name go.
+    pieces = [_BRACKETS.sub("", p).strip(" .") for p in _PEOPLE.split(text) if p]
+    pieces = [p for p in pieces if p]
     # Single words are names when all are ("Maria & Katerina"); beside full names they are
     # credentials or the tail of an organisation ("... Evaluation and Research").
     alone = single and all(len(p.split()) == 1 for p in pieces)

@@ -1,7 +1,9 @@
 """When an article was published, and when it was last changed, and which signal said so.
 
 The publication date comes from the first signal, in order of trust, that states one
-plausibly (`published`); htmldate's guess (day only) is the caller's fallback. The last
+plausibly (`published`); htmldate's guess (day only) is the caller's fallback. A structured
+date that is only the last save written into datePublished too gives way to the earlier date the
+page shows under its headline. The last
 modification is kept apart (`modified`): a page "updated" yesterday was not published
 yesterday, and an article counted on its update day lands in the wrong day and alert window.
 """
@@ -20,6 +22,9 @@ from extractors.records import DateSource
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 DATELINE_TEXTS = 25  # text pieces after the headline searched for a dateline
+# A structured publication date this close to the update day the page shows is that update
+# (the shown day has no time or zone, which shift the day at the edges).
+RESTAMP = timedelta(days=1)
 _ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "opinionnewsarticle",
     "analysisnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "report", "scholarlyarticle",
@@ -112,7 +117,32 @@ def published(
         (lambda: _time_tag_date(tree), DateSource.TIME_TAG),
         (lambda: _dateline(headline, us)[0], DateSource.DATELINE),
     )
-    return _first(signals)
+    found = _first(signals)
+    if found is not None and found[1] in (DateSource.JSONLD, DateSource.META):
+        shown = _restamped(found[0], tree, jsonld, headline, us)
+        if shown is not None:
+            return shown, DateSource.DATELINE
+    return found
+
+
+def _restamped(
+    stated: datetime,
+    tree: lxml.html.HtmlElement,
+    jsonld: Sequence[dict],
+    headline: lxml.html.HtmlElement | None,
+    us: bool,
+) -> datetime | None:
+    """The date the page shows under its headline when the structured publication date is a
+    restamp: some CMSs write the last save into datePublished too (the very stamp of
+    dateModified, or the "Updated" day shown), while the page shows the first publication,
+    earlier. A quick correction (published 14:44, modified 15:01) is no restamp."""
+    shown, updated = _dateline(headline, us)
+    if shown is None or not plausible(shown) or shown >= stated - RESTAMP:
+        return None
+    if updated is not None and abs(updated - stated) <= RESTAMP:
+        return shown  # the day the page says it was updated (shown day only)
+    saves = (_jsonld_date(jsonld, ("dateModified",), us), _meta_date(tree, _MODIFIED_META, us))
+    return shown if stated in saves else None  # the very same stamp: one save, written twice
 
 
 def modified(

@@ -258,7 +258,9 @@ def strip_site(title: str, names: set[str], sections: set[str] = frozenset()) ->
     elif len(parts) == 2 and _short(parts[0], 4) and len(parts[1].split()) > len(parts[0].split()):
         title = parts[1]
     prefix = _PREFIX.match(title)
-    if prefix and _is_site(prefix.group(1), names):
+    # Exactly the site's name: a colon inside a headline is common, and a prefix merely
+    # containing a label of the host is the headline's own ("Teaching Online: ...").
+    if prefix and _squash(prefix.group(1)) in names:
         title = title[prefix.end() :]
     words = title.split()
     for name in (words[0], words[-1]) if len(words) > 2 else ():

@@ -98,6 +98,32 @@ def test_the_structured_data_decides_between_a_teaser_and_the_byline() -> None:
     assert read(f"{H1}<p>No byline shown.</p>", head) == (["Jane Roe"], AuthorSource.JSONLD)
 
 
+def jsonld_authors(*names: str) -> str:
+    people_ = [{"@type": "Person", "name": name} for name in names]
+    node = {"@type": "NewsArticle", "author": people_}
+    return SITE_META + f'<script type="application/ld+json">{json.dumps(node)}</script>'
+
+
+def test_a_byline_showing_the_first_authors_is_completed_by_the_structured_data() -> None:
+    head = jsonld_authors("Lucy Thornton", "Tim Hanlon", "Phoebe Tonks")
+    body = f"{H1}<p class='byline'>By Lucy Thornton, Tim Hanlon</p><p>Text of the article.</p>"
+    assert read(body, head) == (["Lucy Thornton", "Tim Hanlon", "Phoebe Tonks"], "byline")
+
+
+def test_a_place_after_the_name_is_no_author() -> None:
+    body = f"{H1}<p class='byline'>By Johannes Ritter, Zürich</p><p>Text of the article.</p>"
+    assert read(body, jsonld_authors("Johannes Ritter")) == (["Johannes Ritter"], "byline")
+
+
+def test_a_teaser_naming_one_author_among_others_is_not_the_byline() -> None:
+    head = jsonld_authors("Elena Oberholzer", "Oliver Maksan")
+    body = (
+        f"{H1}<aside><div class='authors'>Adina Renner, Inga Rogg, Elena Oberholzer</div>"
+        "</aside><p>Text of the article.</p>"
+    )
+    assert read(body, head) == (["Elena Oberholzer", "Oliver Maksan"], AuthorSource.JSONLD)
+
+
 def test_meta_then_feed_when_the_page_shows_no_byline() -> None:
     head = SITE_META + '<meta name="author" content="Jane Roe, John Smith">'
     assert read(H1, head) == (["Jane Roe", "John Smith"], AuthorSource.META)
@@ -114,6 +140,10 @@ def test_meta_then_feed_when_the_page_shows_no_byline() -> None:
         ("andrew.keaveney", []),
         ("Staff Writer", []),
         ("Jane Roe Last updated March 3", ["Jane Roe"]),
+        ("Jane Roe For Dailymail.Com", ["Jane Roe"]),
+        ("Elena Oberholzer (obe), Oliver Maksan (oma)", ["Elena Oberholzer", "Oliver Maksan"]),
+        ("Paramita (Guha) Ghosh", ["Paramita (Guha) Ghosh"]),
+        ("Advaita Suresh, Global Desk", ["Advaita Suresh"]),
     ],
 )
 def test_people_in_a_byline(text: str, names: list[str]) -> None:

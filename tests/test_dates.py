@@ -68,6 +68,38 @@ def test_the_dateline_under_the_headline(dateline: str, first: str, updated: str
     assert got_modified == (day(updated), DateSource.DATELINE)
 
 
+def jsonld_dates(published_at: str, modified_at: str | None = None) -> str:
+    node = {"@type": "BlogPosting", "datePublished": published_at}
+    if modified_at:
+        node["dateModified"] = modified_at
+    return f'<script type="application/ld+json">{json.dumps(node)}</script>'
+
+
+@pytest.mark.parametrize(
+    ("head", "shown", "first"),
+    [
+        # datePublished written as the last save, equal to dateModified
+        (jsonld_dates("Jun 24, 2025", "Jun 24, 2025"), "<p>Shauna Mitchell</p><p>August 25, 2024</p>",
+         "2024-08-25"),
+        # datePublished equal to the update the page shows
+        (jsonld_dates("2025-08-21T10:00:00Z"),
+         "<p>Published <span>Apr 26, 2023</span></p><p>Updated <span>Aug 21, 2025</span></p>",
+         "2023-04-26"),
+    ],
+)  # fmt: skip
+def test_a_restamped_structured_date_gives_way_to_the_earlier_one_shown(
+    head: str, shown: str, first: str
+) -> None:
+    body = f"<h1>How much to charge for a class</h1>{shown}<p>{'Text of the post. ' * 5}</p>"
+    assert read(head, body)[0] == (day(first), DateSource.DATELINE)
+
+
+def test_a_real_update_keeps_the_structured_publication_date() -> None:
+    head = jsonld_dates("2025-03-03T09:30:00Z", "2025-03-05T12:00:00Z")
+    body = "<h1>Talks resume</h1><p>1 March 2025</p><p>Talks resumed on Monday.</p>"
+    assert read(head, body)[0] == (datetime(2025, 3, 3, 9, 30, tzinfo=UTC), DateSource.JSONLD)
+
+
 def test_an_update_alone_is_no_publication_date() -> None:
     got_published, got_modified = read("", "<h1>Talks resume</h1><p>Updated on Jul 4, 2024</p>")
     assert got_published is None  # the caller falls back to htmldate's guess

@@ -119,3 +119,18 @@ def test_parts_of_the_h1_shown_as_lines_do_not_run_together() -> None:
     body = "<h1>Baku and Moscow sign gas deal<span class='sub'>What changes for transit</span></h1>"
     head = '<meta property="og:title" content="Baku and Moscow sign gas deal">'
     assert read(head, body).whole == "Baku and Moscow sign gas deal What changes for transit"
+
+
+def test_a_colon_prefix_that_merely_contains_the_hosts_name_stays() -> None:
+    url = "https://teaching.resources.example.edu/topics/teaching-online-effective-practices"
+    page = (
+        "<html><head><title>Teaching Online: Effective Practices | Teaching and Learning"
+        ' Resource Center</title><meta property="og:site_name" content="Teaching and Learning'
+        ' Resource Center"></head><body><h1><span>Teaching Online: Effective Practices </span>'
+        "</h1></body></html>"
+    )
+    tree = lxml.html.fromstring(page)
+    got = headline(tree, [], url, site_names(tree, [], url, None))
+    assert (got.text, got.source) == ("Teaching Online: Effective Practices", TitleSource.H1)
+    # The site's own name before a colon still goes.
+    assert strip_site("Caspian Daily: Gas deal signed", SITE) == "Gas deal signed"
