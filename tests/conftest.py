@@ -19,6 +19,17 @@ from tests.support.server import (  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# pytest-timeout is a guard against a hang, never a bound on speed: an end-to-end test that
+# starts Prefect, PostgreSQL and several processes takes minutes on a machine busy with other
+# work, so slow tests get longer before the guard calls it a hang.
+SLOW_TEST_HANG_GUARD_S = 1200
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_HANG_GUARD_S))
+
 
 @pytest.fixture
 def serve() -> Iterator:

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.slow
 NEWSMON = [sys.executable, "-m", "flows.cli"]
 
 
-def newsmon(*args: str, api: str | None, timeout: float = 180, **kw) -> subprocess.CompletedProcess:  # noqa: ANN003
+def newsmon(
+    *args: str, api: str | None, timeout: float | None = None, **kw
+) -> subprocess.CompletedProcess:  # noqa: ANN003
     """The command as a user runs it; with `api`, recorded on that Prefect server, else run
     without Prefect whatever else listens on this machine."""
     env = dict(kw.pop("env", os.environ), COLUMNS="200", NO_COLOR="1")
@@ -129,8 +131,7 @@ def test_sql_succeeds_while_a_run_is_writing(tmp_path: Path, serve) -> None:  # 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     outcomes = []
-    deadline = time.monotonic() + 150
-    while runner.poll() is None and time.monotonic() < deadline:
+    while runner.poll() is None:
         if db.exists():
             q = newsmon(
                 "sql",
@@ -138,12 +139,11 @@ def test_sql_succeeds_while_a_run_is_writing(tmp_path: Path, serve) -> None:  # 
                 "--db",
                 str(db),
                 api=None,
-                timeout=60,
             )
             outcomes.append((q.returncode, q.stderr))
         else:
             time.sleep(0.2)
-    out, err = runner.communicate(timeout=60)
+    out, err = runner.communicate()
     assert runner.returncode == 0, err
     assert outcomes, "the run finished before any query could be made"
     assert [o for o in outcomes if o[0] != 0] == []
@@ -161,14 +161,11 @@ def test_no_network_gives_one_error_line_per_outlet(tmp_path: Path) -> None:
         outlet_toml(name, f"https://{name}.invalid/", feeds=["/feed/"]) for name in ("one", "two")
     ] + [outlet_toml("three", "https://three.invalid/")]
     config = write_config(tmp_path / "c.toml", config_text(*outlets))
-    started = time.monotonic()
     result = newsmon("run", "--config", str(config), "--db", str(tmp_path / "n.duckdb"), api=None)
-    elapsed = time.monotonic() - started
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 3 and all("cannot connect" in e for e in errors)
     assert "Traceback" not in result.stderr + result.stdout
-    print(f"no-network run took {elapsed:.1f}s")
 
 
 def test_a_configured_prefect_server_that_does_not_answer_is_a_note_and_the_run_goes_on(
@@ -195,15 +192,13 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
         tmp_path / "c.toml",
         '[[outlet]]\nid = "x"\nname = "X"\nhomepage = "ftp://x"\nlanguage = "en"\n',
     )
-    result = newsmon("run", "--config", str(config), api=None, timeout=60)
+    result = newsmon("run", "--config", str(config), api=None)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "outlet[0] (x): 'homepage' must be an http(s) URL" in result.stderr
-    missing = newsmon("run", "--config", str(tmp_path / "absent.toml"), api=None, timeout=60)
+    missing = newsmon("run", "--config", str(tmp_path / "absent.toml"), api=None)
     assert missing.returncode == 2 and "no such config file" in missing.stderr
-    bad_sql = newsmon(
-        "sql", "SELEC nonsense", "--db", str(tmp_path / "absent.duckdb"), api=None, timeout=60
-    )
+    bad_sql = newsmon("sql", "SELEC nonsense", "--db", str(tmp_path / "absent.duckdb"), api=None)
     assert bad_sql.returncode == 2 and "no database" in bad_sql.stderr
 
 
@@ -226,7 +221,7 @@ def test_commands_that_read_the_store_do_not_import_the_extraction_stack() -> No
     probe = subprocess.run(
         [sys.executable, "-c", "import sys, flows.cli, storage.db; "
          "print(sorted(m for m in ('datasketch', 'scipy', 'trafilatura') if m in sys.modules))"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True,
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "[]"
@@ -234,8 +229,8 @@ def test_commands_that_read_the_store_do_not_import_the_extraction_stack() -> No
 
 def test_help_shows_config_table_names() -> None:
     # Help text goes through rich markup, where "[settings]" would be read as a style tag.
-    run_help = newsmon("run", "--help", api=None, timeout=60)
-    demo_help = newsmon("demo", "--help", api=None, timeout=60)
+    run_help = newsmon("run", "--help", api=None)
+    demo_help = newsmon("demo", "--help", api=None)
     assert run_help.returncode == 0 and demo_help.returncode == 0
     assert "[[outlet]] tables" in run_help.stdout
     assert "Take [settings] (user agent" in demo_help.stdout
@@ -244,7 +239,7 @@ def test_help_shows_config_table_names() -> None:
 def test_errors_keep_their_brackets(tmp_path: Path) -> None:
     config = tmp_path / "newsmon.toml"
     config.write_text("[settings]\nworkers = 1\n")
-    result = newsmon("rules", "test", "some text", "--config", str(config), api=None, timeout=60)
+    result = newsmon("rules", "test", "some text", "--config", str(config), api=None)
     assert result.returncode == 2
     assert result.stderr.strip().endswith("no [[rule]] configured"), result.stderr
 
@@ -255,7 +250,7 @@ def test_query_results_are_shown_as_data_not_markup(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     duckdb.connect(str(db)).close()
     sql = "SELECT '[/b] closes nothing' AS \"[/c]\", '[settings] stays' AS u"
-    result = newsmon("sql", "--db", str(db), sql, api=None, timeout=60)
+    result = newsmon("sql", "--db", str(db), sql, api=None)
     assert result.returncode == 0, result.stderr
     assert "[/b] closes nothing" in result.stdout and "[settings] stays" in result.stdout
     assert "[/c]" in result.stdout

@@ -147,6 +147,7 @@ def test_failures_are_recorded_and_the_rest_is_stored(tmp_path: Path, serve) -> 
     assert run_rows == [("broken", "failed"), ("dead", "failed"), ("faulty", "partial")]
 
 
+@pytest.mark.slow
 def test_run_while_another_process_holds_the_database(tmp_path: Path, serve) -> None:  # noqa: ANN001
     site = Site("https://held.example")
     site.routes.update(
@@ -322,6 +323,7 @@ def test_a_big_pass_is_written_in_chunks_and_counted_whole(
     assert store.query("SELECT count(DISTINCT run_id), count(*) FROM articles").rows == [(1, 7)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="a Linux scheduler policy")
 def test_a_pass_extracts_in_workers_scheduled_as_batch(tmp_path: Path, serve) -> None:  # noqa: ANN001
     """In a fresh process (the fork server is made once per process, and its workers take

@@ -232,7 +232,8 @@ def test_serve_runs_unattended_and_idle_ticks_leave_no_flow_run(tmp_path: Path, 
 
 def asked_twice(response: Response) -> Callable[[], Response]:
     """A page answered only once both processes have asked for it: they fetch every page
-    at the same time, however their start-ups differ."""
+    at the same time, however their start-ups differ. No clock: the first to ask waits for the
+    second however long its start-up takes (its read timeout is raised to match)."""
     asked = threading.Condition()
     count = [0]
 
@@ -240,7 +241,7 @@ def asked_twice(response: Response) -> Callable[[], Response]:
         with asked:
             count[0] += 1
             asked.notify_all()
-            asked.wait_for(lambda: count[0] >= 2, timeout=240)
+            asked.wait_for(lambda: count[0] >= 2)
         return response
 
     return route
@@ -260,7 +261,10 @@ def test_two_ingest_processes_on_one_store_lose_and_duplicate_nothing(
     config = write_config(
         tmp_path / "c.toml",
         config_text(
-            *(outlet_toml(f"para{n}", o.site, feeds=["/rss"]) for n, o in enumerate(outlets))
+            *(outlet_toml(f"para{n}", o.site, feeds=["/rss"]) for n, o in enumerate(outlets)),
+            # A page waits for the other process to ask too (start-ups differ by seconds on a
+            # busy machine); a read timeout while waiting would make a fetch fail or repeat.
+            read_timeout_s=3600,
         ),
     )
     db = tmp_path / "shared" / "p.duckdb"
@@ -273,7 +277,7 @@ def test_two_ingest_processes_on_one_store_lose_and_duplicate_nothing(
         for _ in range(2)
     ]
     for worker in workers:
-        _, err = worker.communicate(timeout=240)
+        _, err = worker.communicate()
         assert worker.returncode == 0, err
         assert "Traceback" not in err
     store = Store(db)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -135,10 +134,8 @@ def test_held_file_spools_and_merges_without_loss(tmp_path: Path) -> None:
 def test_query_while_another_process_writes_falls_back_to_snapshot(tmp_path: Path) -> None:
     db = tmp_path / "n.duckdb"
     Store(db).write(batch("r0", "http://h/a"))
-    with held_by_other_process(db):
-        started = time.monotonic()
+    with held_by_other_process(db):  # answered while the other process still holds the file
         result = Store(db).query("SELECT count(*) FROM articles", wait_s=0.5)
-        assert time.monotonic() - started < 10
     assert result.rows == [(1,)]
     assert result.note and "held by another process" in result.note
 

@@ -56,32 +56,33 @@ def in_a_process(script: str, tuning: str) -> list[str]:
     return out.stdout.split()
 
 
-@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="a Linux scheduler policy")
-def test_batch_scheduling_covers_running_threads_and_the_extraction_workers() -> None:
-    # In a process of its own: the policy is for the process's lifetime.
-    script = """
+# In a process of its own: the policy is for the process's lifetime, and the switch is read at
+# import. One process per setting checks both things the switch turns on (each start-up imports
+# trafilatura twice: in the process and in the pool's fork server).
+BOTH = """
 import os, threading
-from extractors.tuning import tune_process
-from extractors.workers import make_pool
-running = threading.Thread(target=threading.Event().wait, args=(10,), daemon=True)
-running.start()
-tuned = tune_process()
-pool = make_pool(1)
-print(tuned, os.sched_getscheduler(0), os.sched_getscheduler(running.native_id),
-      pool.submit(os.sched_getscheduler, 0).result(timeout=120))
-pool.shutdown()
-"""
-    assert in_a_process(script, "1") == ["True"] + [str(os.SCHED_BATCH)] * 3
-    untouched = str(os.sched_getscheduler(0))  # what this process runs as, inherited by those
-    assert in_a_process(script, "0") == ["False"] + [untouched] * 3
-
-
-def test_one_switch_turns_the_element_lookup_off_too() -> None:
-    script = """
 from trafilatura.utils import load_html
-from extractors.tuning import tune_worker
+from extractors.tuning import tune_process, tune_worker
+from extractors.workers import make_pool
 tune_worker()
 print(type(load_html("<html><body><form><input></form></body></html>").find(".//input")).__name__)
+if hasattr(os, "SCHED_BATCH"):
+    running = threading.Thread(target=threading.Event().wait, args=(10,), daemon=True)
+    running.start()
+    tuned = tune_process()
+    pool = make_pool(1)
+    print(tuned, os.sched_getscheduler(0), os.sched_getscheduler(running.native_id),
+          pool.submit(os.sched_getscheduler, 0).result())
+    pool.shutdown()
 """
-    assert in_a_process(script, "1") == ["HtmlElement"]
-    assert in_a_process(script, "0") == ["InputElement"]
+
+
+@pytest.mark.slow
+def test_one_switch_turns_the_element_lookup_and_batch_scheduling_on_or_off() -> None:
+    """Batch scheduling covers threads already running and the extraction workers."""
+    on, off = in_a_process(BOTH, "1"), in_a_process(BOTH, "0")
+    assert on[0] == "HtmlElement" and off[0] == "InputElement"
+    if hasattr(os, "SCHED_BATCH"):  # a Linux scheduler policy
+        assert on[1:] == ["True"] + [str(os.SCHED_BATCH)] * 3
+        untouched = str(os.sched_getscheduler(0))  # what this process runs as, inherited by those
+        assert off[1:] == ["False"] + [untouched] * 3

@@ -32,7 +32,7 @@ def test_workers_score_each_article_against_the_rules_they_were_started_with() -
     rules = (rule(2), rule(1000))
     pool = make_pool(1, rules)
     try:
-        article = pool.submit(process, job).result(timeout=120)
+        article = pool.submit(process, job).result()
     finally:
         pool.shutdown()
     assert isinstance(article, Article) and article.topics is not None
@@ -54,7 +54,7 @@ def _warmed_before_fork() -> bool:
 def test_extraction_workers_fork_from_a_warmed_server() -> None:
     pool = make_pool(1)
     try:
-        assert pool.submit(_warmed_before_fork).result(timeout=120)
+        assert pool.submit(_warmed_before_fork).result()
     finally:
         pool.shutdown()
 
@@ -67,6 +67,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
 def test_workers_end_when_the_process_that_made_the_pool_is_killed(tmp_path: Path) -> None:
     # A pool whose process dies without shutting it down (out of memory, kill -9).
@@ -77,12 +78,12 @@ def test_workers_end_when_the_process_that_made_the_pool_is_killed(tmp_path: Pat
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "worker.txt"
     with out.open("w") as f:  # a file, not a pipe: reading a pipe would wait for the workers
-        subprocess.run([sys.executable, "-c", script], stdout=f, timeout=120, cwd=root, check=True)
+        subprocess.run([sys.executable, "-c", script], stdout=f, cwd=root, check=True)
     worker = int(out.read_text().split()[0])
-    deadline = time.monotonic() + 20
-    while _running(worker) and time.monotonic() < deadline:
+    # However long the worker's next look at its owner takes on a busy machine: a worker that
+    # never notices stays, and the test's own timeout (pytest-timeout) fails it.
+    while _running(worker):
         time.sleep(0.2)
-    assert not _running(worker)
 
 
 def test_workers_split_sentences_by_the_article_language(monkeypatch: pytest.MonkeyPatch) -> None:

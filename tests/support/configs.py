@@ -10,8 +10,13 @@ from tests.support.server import Site
 RULE = (Path(__file__).parents[1] / "fixtures" / "rule.toml").read_text(encoding="utf-8")
 
 
-def config_text(*outlets: str, settings: str = "") -> str:
-    base = "[settings]\nretries = 1\nbackoff_base_s = 0.05\nread_timeout_s = 2\nconnect_timeout_s = 2\nworkers = 2\n"
+def config_text(*outlets: str, settings: str = "", read_timeout_s: float = 2) -> str:
+    """Short timeouts, so that the tests of failing outlets fail fast; a test whose server holds
+    a response back on purpose raises `read_timeout_s` above how long it holds it."""
+    base = (
+        "[settings]\nretries = 1\nbackoff_base_s = 0.05\n"
+        f"read_timeout_s = {read_timeout_s}\nconnect_timeout_s = 2\nworkers = 2\n"
+    )
     return base + settings + "\n" + "\n".join(outlets)
 
 
