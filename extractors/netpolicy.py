@@ -18,8 +18,10 @@ one to its transport, hence the one private attribute set in `guarded_transport`
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -142,11 +144,19 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client of the process: making one reads the whole CA bundle
+    (about 0.2 s of CPU), and each pass, check and revisit makes a client. A context is only
+    read once made, so the clients can share it."""
+    return httpx.create_ssl_context()
+
+
 def guarded_transport(policy: AddressPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """httpx's transport with its connection pool rebuilt on the guarded backend."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    transport = httpx.AsyncHTTPTransport(limits=limits, verify=_tls())
     transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001 - see the module docstring
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=_tls(),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
