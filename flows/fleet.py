@@ -129,10 +129,12 @@ async def ensure_deployment(pool: str) -> None:
 def chunks(outlets: list[Outlet], per_run: int) -> list[list[Outlet]]:
     """Runs of about `per_run` outlets, the outlets of one host always in one run: politeness
     (pacing, connections per host) is kept by one client, and two workers never pace the same
-    host each on its own."""
-    by_host: dict[str, list[Outlet]] = {}
+    host each on its own. A host is a name (with or without www.) and a port, as the client
+    paces it: another port is another server."""
+    by_host: dict[tuple[str, int | None], list[Outlet]] = {}
     for outlet in outlets:
-        host = (urlsplit(outlet.homepage).hostname or outlet.id).removeprefix("www.")
+        parts = urlsplit(outlet.homepage)
+        host = ((parts.hostname or outlet.id).removeprefix("www."), parts.port)
         by_host.setdefault(host, []).append(outlet)
     runs: list[list[Outlet]] = []
     for group in by_host.values():

@@ -1,7 +1,9 @@
 """Many workers, one lake, as a newsroom runs it: three `newsmon worker` processes, each with
 its own data directory, take a pass's outlets from a Prefect work pool and write one DuckLake
-(a real PostgreSQL catalog) at the same time. The outlets overlap: one is configured twice
-(the same URLs reach two workers), one syndicates the other's texts under its own URLs.
+(a real PostgreSQL catalog) at the same time: the pass hands out one run per host (each
+loopback site is a host of its own). The outlets overlap: one is configured twice (the same
+URLs twice in one run), one syndicates another's texts under its own URLs (copies written by
+two workers at once, which must join one story).
 Then a worker dies by SIGKILL in the middle of a pass, and the next pass loses nothing."""
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class Outlet:
         return new
 
 
-def _config(tmp_path: Path, outlets: dict[str, Outlet], catalog: str, hook: Receiver) -> Path:
+def _config(
+    tmp_path: Path, outlets: dict[str, Outlet], catalog: str, hook: Receiver, timeout_min: float
+) -> Path:
     rule = (
         '[[rule]]\nid = "corridor"\nmatch = "corridor"\nmin_mentions = 1\n'
         '[rule.terms.corridor]\nen = ["corridor"]\n'
@@ -60,12 +64,13 @@ def _config(tmp_path: Path, outlets: dict[str, Outlet], catalog: str, hook: Rece
     lake = (
         f'[store]\nbackend = "ducklake"\ncatalog = "{catalog}"\n'
         f'data_path = "{tmp_path / "lake"}"\n'
-        f'[workers]\npool = "newsmon-test"\noutlets_per_run = 1\npass_timeout_minutes = 1\n'
+        f'[workers]\npool = "newsmon-test"\noutlets_per_run = 1\n'
+        f"pass_timeout_minutes = {timeout_min}\n"
         f'[alerts]\nchannels = ["json://127.0.0.1:{hook.port}/hook"]\nretry_base_s = 0\n'
     )
     blocks = [outlet_toml(name, o.site, feeds=["/rss"]) for name, o in outlets.items()]
     return write_config(
-        tmp_path / "newsmon.toml",
+        tmp_path / f"newsmon-{timeout_min}.toml",
         # One extraction process per worker: three workers share two cores.
         config_text(*blocks).replace("workers = 2", "workers = 1") + lake + rule,
     )
@@ -115,12 +120,15 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         "paper": Outlet("https://paper.example", texts_of=WIRE),  # syndicates the wire
         "local": Outlet(LOCAL),
     }
-    outlets["wire-again"] = outlets["wire"]  # configured twice: the same URLs, two workers
+    outlets["wire-again"] = outlets["wire"]  # configured twice: the same URLs
     for name in ("wire", "paper", "local"):
         outlets[name].publish(4)
     serve(*(outlets[name].site for name in ("wire", "paper", "local")))
     catalog = "postgres:" + postgres.create_database("fleet")
-    config = _config(tmp_path, outlets, catalog, receiver)
+    # The passes wait for their runs as long as the test waits for them; the pass whose
+    # worker dies gives up soon (its own config), and the next pass is not held up by it.
+    config = _config(tmp_path, outlets, catalog, receiver, timeout_min=4)
+    impatient = _config(tmp_path, outlets, catalog, receiver, timeout_min=0.1)
     env = _env(prefect_api)
     workers = [_worker(config, tmp_path, env, n) for n in range(3)]
     store = Store(
@@ -129,6 +137,10 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
     try:
         first = _pass(config, tmp_path, env)
         assert first.wait(timeout=240) == 0, _logs(tmp_path)
+        # Three runs (wire and wire-again share a host), taken by more than one worker.
+        took = [w for w in range(3) if "submitting flow run" in (tmp_path / f"worker{w}.log")
+                .read_text()]  # fmt: skip
+        assert len(took) >= 2, _logs(tmp_path)
         rows = store.query(
             "SELECT outlet_id, canonical_url, story_id, duplicate_of FROM articles"
         ).rows
@@ -147,7 +159,7 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         # A worker dies in the middle of a pass: the one polling the local outlet's four new,
         # slow pages, killed as soon as the first of them has been asked for.
         new = outlets["local"].publish(4, delay_s=1.0)
-        doomed = _pass(config, tmp_path, env, "-o", "local")
+        doomed = _pass(impatient, tmp_path, env, "-o", "local")
         deadline = time.monotonic() + 180
         while new[0] not in outlets["local"].site.requests:
             assert time.monotonic() < deadline, _logs(tmp_path)
@@ -158,7 +170,8 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         workers.remove(busy[0])
         rerun = _pass(config, tmp_path, env, "-o", "local")
         assert rerun.wait(timeout=240) == 0, _logs(tmp_path)
-        doomed.wait(timeout=240)  # it gives up on the dead worker's run after its timeout
+        # It gave up on the dead worker's run: its one outlet counts as failed in that pass.
+        assert doomed.wait(timeout=240) == 1, _logs(tmp_path)
         local = store.query("SELECT canonical_url FROM articles WHERE outlet_id = 'local'").rows
         assert len(local) == len({u for (u,) in local}) == 8, _logs(tmp_path)
         assert store.query("SELECT count(*), count(DISTINCT story_id) FROM alerts").rows == [
