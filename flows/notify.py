@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import apprise
 
 from extractors.records import Alert, Channel
-from flows.config import ChannelSpec
+from flows.rules_config import ChannelSpec
 
 
 class ChannelError(ValueError):
