@@ -18,8 +18,8 @@ from extractors.urls import canonicalize, is_article_url, same_site
 from flows.config import Config
 from flows.extraction import Extractor
 from flows.history import extract_all, job_for, open_archive, write_quiet
-from storage.archive import ArchiveError, Exchange, read_responses
 from storage.db import Store
+from storage.warc import ArchiveError, Exchange, read_responses
 
 BATCH = 100  # responses extracted, then written, at a time
 

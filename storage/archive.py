@@ -4,7 +4,8 @@ Standard WARC 1.1 written with warcio, so any WARC tool (warcio, pywb, CDX index
 a warcinfo record opens each file, each response has its request beside it (WARC-Concurrent-To),
 payload and block digests are set, and a payload already archived becomes a revisit record
 (identical-payload-digest profile) instead of a second copy. Each record is its own gzip member,
-so a (file, offset) pair reads one record without decompressing the file before it.
+so a (file, offset) pair reads one record without decompressing the file before it. The
+records themselves, written and read, are storage/warc.py's; this module keeps the files.
 
 It lives in storage/ beside the spool and the story index: it is what newsmon keeps next to its
 database (under the same data directory, named after the database file), not a reading of what
@@ -23,33 +24,32 @@ import os
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
-from warcio.utils import Digester
-from warcio.warcwriter import WARCWriter
+from warcio.timeutils import datetime_to_iso_date
 
 from extractors.records import ArchiveRef, Page
+from storage.warc import (
+    ArchiveError,
+    Exchange,
+    exchange_from,
+    one_line,
+    payload_digest,
+    request_record,
+    response_record,
+    revisit_record,
+    warcinfo_record,
+)
+
+__all__ = ["DIGESTS", "Archive", "ArchiveError", "ArchiveSettings", "Exchange", "archive_dir"]
 
 SUFFIX = ".warc.gz"
 DIGESTS = "digests.tsv"  # payload digest -> where that payload was first archived
-# zlib level 6: warcio's own writer uses 9, which costs about twice the CPU on HTML for a file
-# a few percent smaller, and the archive is written by the ingest process on every response.
-COMPRESS_LEVEL = 6
-# Headers that describe the bytes on the wire, not the payload as stored: httpx hands over the
-# decoded body, so these would make readers decode it a second time or cut it short.
-_WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
-
-
-class ArchiveError(Exception):
-    """A record that cannot be read (one line): a pruned file, a truncated or foreign file."""
 
 
 @dataclass(frozen=True)
@@ -61,36 +61,9 @@ class ArchiveSettings:
     max_digests: int = 20_000  # payloads remembered for revisit records (newest kept)
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One HTTP exchange as archived: the response as the fetcher saw it, the request it sent."""
-
-    url: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    fetched_at: datetime
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
-    reason: str = ""
-
-    @property
-    def content_type(self) -> str | None:
-        for name, value in self.headers:
-            if name.lower() == "content-type":
-                return value
-        return None
-
-
 def archive_dir(db_path: Path) -> Path:
     """Where a store's archive lives: beside its database file, named after it."""
     return db_path.with_name(db_path.name + ".warc")
-
-
-def payload_digest(body: bytes) -> str:
-    """The WARC payload digest of a body (sha1, base32), as warcio writes and checks it."""
-    digester = Digester("sha1")
-    digester.update(body)
-    return str(digester)
 
 
 @dataclass(frozen=True)
@@ -127,7 +100,7 @@ class Archive:
         try:
             return self.write(exchange)
         except OSError as exc:
-            self.error = f"archive {self.directory}: {_one_line(exc)}"
+            self.error = f"archive {self.directory}: {one_line(exc)}"
             return None
 
     def write(self, exchange: Exchange) -> ArchiveRef:
@@ -141,12 +114,14 @@ class Archive:
             if original is not None and not (self.directory / original.ref.file).exists():
                 original = None  # pruned since: archive the payload again
             response = (
-                _revisit_bytes(exchange, digest, date, original)
+                revisit_record(
+                    exchange, digest, date, original.url, original.date, original.record_id
+                )
                 if original is not None
-                else _response_bytes(exchange, digest, date)
+                else response_record(exchange, digest, date)
             )
             response_id, response_gz = response
-            request_gz = _request_bytes(exchange, date, response_id)
+            request_gz = request_record(exchange, date, response_id)
             self._ensure_file(len(response_gz) + len(request_gz))
             assert self._file is not None
             offset = self._file.tell()
@@ -178,7 +153,7 @@ class Archive:
             except FileExistsError:
                 continue
         self._name = name
-        self._file.write(_warcinfo_bytes(name))
+        self._file.write(warcinfo_record(name))
 
     def _known_digests(self) -> OrderedDict[str, _Original]:
         if self._digests is None:
@@ -269,129 +244,12 @@ class Archive:
                 for record in ArchiveIterator(f):
                     if record.rec_type != "response":
                         raise ArchiveError(f"{ref.file}@{ref.offset}: a {record.rec_type} record")
-                    return _exchange(record)
+                    return exchange_from(record)
         except FileNotFoundError:
             raise ArchiveError(f"{ref.file}: no longer in the archive (pruned)") from None
         except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error) as exc:
-            raise ArchiveError(f"{ref.file}@{ref.offset}: {_one_line(exc)}") from None
+            raise ArchiveError(f"{ref.file}@{ref.offset}: {one_line(exc)}") from None
         raise ArchiveError(f"{ref.file}@{ref.offset}: no record there")
-
-
-def read_responses(path: Path, max_bytes: int = 10 * 1024 * 1024) -> Iterator[Exchange]:
-    """Every response in a WARC file (ours or anyone's, gzip or not), revisits resolved to the
-    payload they refer to when it is in the same file. Bodies over `max_bytes` are skipped."""
-    payloads: dict[str, bytes] = {}  # digest -> body, only for payloads a revisit may need
-    try:
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f):
-                if record.rec_type not in ("response", "revisit") or record.http_headers is None:
-                    continue
-                if record.rec_type == "revisit":
-                    digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
-                    body = payloads.get(digest)
-                    if body is not None:
-                        yield _exchange(record, body)
-                    continue
-                exchange = _exchange(record, max_bytes=max_bytes)
-                if exchange is None:
-                    continue
-                digest = record.rec_headers.get_header("WARC-Payload-Digest")
-                if digest:
-                    payloads[digest] = exchange.body
-                yield exchange
-    except (ArchiveLoadFailed, ValueError, EOFError, zlib.error) as exc:
-        raise ArchiveError(f"{path.name}: {_one_line(exc)}") from None
-
-
-def _exchange(record, body: bytes | None = None, max_bytes: int = 0):  # noqa: ANN001, ANN202
-    """An Exchange from a warcio record (None when its body is over max_bytes)."""
-    http = record.http_headers
-    if body is None:
-        stream = record.content_stream()
-        body = stream.read(max_bytes + 1) if max_bytes else stream.read()
-        if max_bytes and len(body) > max_bytes:
-            return None
-    status_line = http.get_statuscode() if http is not None else "200"
-    date = record.rec_headers.get_header("WARC-Date")
-    fetched_at = iso_date_to_datetime(date).replace(tzinfo=UTC) if date else datetime.now(UTC)
-    return Exchange(
-        url=record.rec_headers.get_header("WARC-Target-URI") or "",
-        status=int(status_line) if str(status_line).isdigit() else 0,
-        headers=list(http.headers) if http is not None else [],
-        body=body,
-        fetched_at=fetched_at,
-    )
-
-
-def _response_bytes(exchange: Exchange, digest: str, date: str) -> tuple[str, bytes]:
-    writer, buffer = _writer()
-    headers = [(k, v) for k, v in exchange.headers if k.lower() not in _WIRE_HEADERS]
-    headers.append(("Content-Length", str(len(exchange.body))))
-    http = StatusAndHeaders(_status_line(exchange), headers, protocol="HTTP/1.1")
-    record = writer.create_warc_record(
-        exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body),
-        http_headers=http, warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest},
-    )  # fmt: skip
-    writer.write_record(record)
-    return record.rec_headers.get_header("WARC-Record-ID"), _gzip(buffer.getvalue())
-
-
-def _revisit_bytes(
-    exchange: Exchange, digest: str, date: str, original: _Original
-) -> tuple[str, bytes]:
-    writer, buffer = _writer()
-    headers = [(k, v) for k, v in exchange.headers if k.lower() not in _WIRE_HEADERS]
-    http = StatusAndHeaders(_status_line(exchange), headers, protocol="HTTP/1.1")
-    record = writer.create_revisit_record(
-        exchange.url, digest, original.url, original.date, http_headers=http,
-        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": original.record_id},
-    )  # fmt: skip
-    writer.write_record(record)
-    return record.rec_headers.get_header("WARC-Record-ID"), _gzip(buffer.getvalue())
-
-
-def _request_bytes(exchange: Exchange, date: str, response_id: str) -> bytes:
-    writer, buffer = _writer()
-    target = exchange.url.split("://", 1)[-1]
-    path = "/" + target.split("/", 1)[1] if "/" in target else "/"
-    http = StatusAndHeaders(
-        f"GET {path} HTTP/1.1", list(exchange.request_headers), is_http_request=True
-    )
-    record = writer.create_warc_record(
-        exchange.url, "request", http_headers=http,
-        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
-    )  # fmt: skip
-    writer.write_record(record)
-    return _gzip(buffer.getvalue())
-
-
-def _warcinfo_bytes(name: str) -> bytes:
-    writer, buffer = _writer()
-    writer.write_record(
-        writer.create_warcinfo_record(
-            name, {"software": "newsmon", "format": "WARC File Format 1.1"}
-        )
-    )
-    return _gzip(buffer.getvalue())
-
-
-def _writer() -> tuple[WARCWriter, io.BytesIO]:
-    buffer = io.BytesIO()
-    return WARCWriter(buffer, gzip=False, warc_version="1.1"), buffer
-
-
-def _gzip(data: bytes) -> bytes:
-    """One gzip member, as warcio's own writer makes per record (but at COMPRESS_LEVEL)."""
-    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-    return compressor.compress(data) + compressor.flush()
-
-
-def _status_line(exchange: Exchange) -> str:
-    reason = exchange.reason
-    if not reason:
-        with contextlib.suppress(ValueError):
-            reason = HTTPStatus(exchange.status).phrase
-    return f"{exchange.status} {reason}".strip()
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -402,7 +260,3 @@ def _naive_utc(value: datetime) -> datetime:
 
 def _one_field(value: str) -> str:
     return value.replace("\t", "%09").replace("\n", "%0A").replace("\r", "%0D")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join((str(exc) or type(exc).__name__).split())[:200]

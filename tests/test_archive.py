@@ -14,15 +14,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
 
 from extractors.records import ArchiveRef
-from storage.archive import (
-    DIGESTS,
-    Archive,
-    ArchiveError,
-    ArchiveSettings,
-    Exchange,
-    payload_digest,
-    read_responses,
-)
+from storage.archive import DIGESTS, Archive, ArchiveSettings
+from storage.warc import ArchiveError, Exchange, payload_digest, read_responses
 
 WHEN = datetime(2025, 7, 8, 12, 30, 15, 123456, tzinfo=UTC)
 
