@@ -71,21 +71,22 @@ def index_store(db: Path, meta_path: Path) -> dict:
 
 def _one_pass(store) -> int:  # noqa: ANN001 - storage.db.Store
     """One pass's worth: the next 2,000 articles in one transaction, merge included."""
-    from storage import search
+    from storage import search_index
 
     with store.db.transaction() as con:
-        return search.update(con, limit=PAGE_CHUNK)
+        return search_index.update(con, limit=PAGE_CHUNK)
 
 
 def search_latency(db: Path, end: datetime, repeat: int) -> dict:
     from storage import desk, search
     from storage.db import Store
     from storage.search import Filters
+    from storage.search_words import Stems
 
     results = {}
     with Store(db).reading() as reading:
         con = reading.con
-        stems = search.Stems(con)
+        stems = Stems(con)
         for name, query in SEARCHES.items():
             filters = Filters()
             if "filters" in name:

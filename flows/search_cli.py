@@ -38,7 +38,7 @@ def search(
     """Full-text search over titles and texts, best match first: English and Russian words
     match their other forms, Azerbaijani words match as prefixes."""
     from flows.web.export import ExportFormat, render
-    from storage import desk, search
+    from storage import desk, search, search_index
     from storage.db import StoreError
 
     if limit < 1:
@@ -54,7 +54,7 @@ def search(
             if reading.note:
                 err.print(f"note: {reading.note}", markup=False, highlight=False)
             page = desk.search_page(reading.con, query, filters, limit)
-            lag = search.lag(reading.con)
+            lag = search_index.lag(reading.con)
     except StoreError as exc:
         raise fail(str(exc)) from None
     if fmt is not SearchFormat.text:

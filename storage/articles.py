@@ -16,7 +16,7 @@ import duckdb
 
 from extractors.records import Article, Route, UrlAlias
 from extractors.urls import url_key
-from storage import rows, search, topics
+from storage import rows, search_index, topics
 from storage.stories import Placement, StoryAssigner
 from storage.story_index import StoryIndex
 
@@ -134,7 +134,7 @@ class Articles:
         )
         scores = [(a.id, s) for a in unique for s in a.topics or []]
         topics.write_topics(con, scores, datetime.now(UTC))
-        search.replace(con, [a.id for a in unique])  # a search must not find the old words
+        search_index.replace(con, [a.id for a in unique])  # a search must not find the old words
         return len(unique)
 
     def committed(self, con: Connection) -> None:

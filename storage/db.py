@@ -44,7 +44,7 @@ from extractors.records import (
 )
 from extractors.urls import url_key
 from storage import alerts as outbox
-from storage import health, history, queries, runs, search, stories, topics
+from storage import health, history, queries, runs, search_index, stories, topics
 from storage.articles import Articles, known_keys, paragraph_keys
 from storage.connection import (
     Connection,
@@ -302,7 +302,7 @@ class Store:
         try:
             while True:
                 with self.db.transaction() as con:
-                    added = search.update(con, limit=chunk)
+                    added = search_index.update(con, limit=chunk)
                 indexed += added
                 if added < chunk:
                     return indexed

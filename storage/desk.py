@@ -30,9 +30,10 @@ from extractors.records.desk import (
     StoryDetail,
     StoryRow,
 )
-from storage import search
+from storage import search, search_snippets
 from storage.rows import in_list
 from storage.search import NO_FILTERS, Filters
+from storage.search_words import Stems
 
 MIN_COMPLETE_WORDS = 150  # a copy shorter than this is taken for a snippet when a longer one exists
 
@@ -187,10 +188,10 @@ def search_page(
     filters: Filters,
     limit: int = 20,
     offset: int = 0,
-    snippet_words: int = search.SNIPPET_WORDS,
+    snippet_words: int = search_snippets.SNIPPET_WORDS,
 ) -> Page:
     """Ranked hits with their snippets: the window of the text with most query words."""
-    stems = search.Stems(con)
+    stems = Stems(con)
     matches = search.search(con, query, filters, limit, offset, stems)
     ids = [r.article_id for r in matches.ranked]
     rows = {
@@ -207,8 +208,8 @@ def search_page(
         hits.append(
             SearchHit(
                 id_, story_id, outlet, url, title, published, language, ranked.score,
-                tuple(search.highlight(title or "", language, terms, stems)),
-                tuple(search.highlight(text, language, terms, stems, snippet_words)),
+                tuple(search_snippets.highlight(title or "", language, terms, stems)),
+                tuple(search_snippets.highlight(text, language, terms, stems, snippet_words)),
             )
         )  # fmt: skip
     return Page(hits, matches.total, offset, limit)

@@ -281,7 +281,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE articles ADD COLUMN paragraph_keys VARCHAR[];
     """,
-    # 10: full-text search (storage/search.py): an inverted index that each pass extends. Terms
+    # 10: full-text search (storage/search_index.py): an inverted index that each pass extends. Terms
     # are Snowball stems (en, ru) or folded words (raw); postings sorted by term in the main
     # table, recent ones in the tail until a merge.
     """

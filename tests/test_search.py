@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from extractors.records import ArticleChange, Batch, ChangedField, Version
-from storage import extensions, search
+from storage import extensions, search, search_index, search_snippets, search_words
 from storage.db import Store
 from storage.history import History
 from tests.support.factories import make_article
@@ -102,15 +102,15 @@ def test_the_index_grows_with_each_pass_without_being_rebuilt(tmp_path: Path, mo
     with _read(store) as con:
         ids = con.execute("SELECT docid, article_id FROM search_docs ORDER BY 1").fetchall()
         assert ids[:4] == first_ids  # the first pass's documents were kept, not re-indexed
-        assert search.lag(con) == 0
+        assert search_index.lag(con) == 0
         assert con.execute("SELECT count(*) FROM search_postings").fetchall()[0][0] == 0
         before = {q["q"]: _ids(con, q["q"], names) for q in LABELLED["query"]}
         df = dict(con.execute("SELECT term, df FROM search_terms WHERE analyzer = 'en'").fetchall())
         assert df["baku"] == 2  # counted over both passes
     # Merging the tail into the sorted main table changes where postings live, not answers.
-    monkeypatch.setattr(search, "MIN_TAIL_TO_MERGE", 1)
+    monkeypatch.setattr(search_index, "MIN_TAIL_TO_MERGE", 1)
     with store.db.transaction() as con:
-        assert search._maybe_merge(con)
+        assert search_index._maybe_merge(con)
     with _read(store) as con:
         assert con.execute("SELECT count(*) FROM search_tail").fetchall()[0][0] == 0
         after = {q["q"]: _ids(con, q["q"], names) for q in LABELLED["query"]}
@@ -121,9 +121,9 @@ def test_snippet_marks_the_inflected_forms_the_query_found(labelled) -> None:
     con, names = labelled
     matches = search.search(con, "Азербайджан", limit=1)
     terms = set().union(*matches.terms.values())
-    stems = search.Stems(con)
+    stems = search_words.Stems(con)
     doc = next(d for d in LABELLED["doc"] if d["id"] == "ru-corridor")
-    fragments = search.highlight(doc["text"], "ru", terms, stems, window=12)
+    fragments = search_snippets.highlight(doc["text"], "ru", terms, stems, window=12)
     hits = [f.text for f in fragments if f.hit]
     assert hits and {"Азербайджана", "Азербайджан"} & set(hits)
     assert all(h.lower().startswith("азербайджан") for h in hits)
@@ -131,9 +131,9 @@ def test_snippet_marks_the_inflected_forms_the_query_found(labelled) -> None:
 
 
 def test_fold_keeps_the_short_i_and_drops_diacritics() -> None:
-    assert search.fold("Российский") == "российский"
-    assert search.fold("Ёлка") == "елка"
-    assert search.fold("Əliyev İlham Bakı") == "eliyev ilham baki"
+    assert search_words.fold("Российский") == "российский"
+    assert search_words.fold("Ёлка") == "елка"
+    assert search_words.fold("Əliyev İlham Bakı") == "eliyev ilham baki"
 
 
 def test_a_rewritten_article_replaces_its_document_in_the_index(tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ def test_a_rewritten_article_replaces_its_document_in_the_index(tmp_path: Path) 
         assert "ru-corridor" not in _ids(con, "Москве", names)
         now = con.execute("SELECT docid, article_id FROM search_docs ORDER BY 1").fetchall()
         df_after = dict(con.execute("SELECT term, df FROM search_terms").fetchall())
-        assert search.lag(con) == 0
+        assert search_index.lag(con) == 0
     # One document per article; the others kept theirs (nothing was indexed again).
     assert sorted(a for _, a in now) == sorted(a for _, a in kept)
     rewritten = {ids["ru-corridor"], ids["az-conference"]}
