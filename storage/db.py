@@ -67,6 +67,12 @@ class Reading:
     note: str | None  # set when reading a snapshot because a writer holds the file
 
 
+# Threads of a desk or search connection. A page's queries are small: on a machine whose cores
+# are busy (a pass writing beside the desk, other requests, other programs) a second thread
+# mostly waits for the first at each step of a parallel plan (benchmarks/README.md, the desk).
+READ_THREADS = 1
+
+
 class Store:
     """The DuckDB file at `path`; or, given `lake`, a DuckLake (storage/lake.py), and then
     `path` only names this process's files beside it (spool, story index)."""
@@ -313,7 +319,7 @@ class Store:
     def reading(self, wait_s: float = 15.0) -> Iterator[Reading]:
         """A read-only connection for the desk and `newsmon search`; when a writer holds the file
         longer than `wait_s`, its last checkpointed state with a note saying so. A lake is
-        read at its latest snapshot."""
+        read at its latest snapshot. One DuckDB thread (READ_THREADS)."""
         if self.lake is not None:
             try:
                 with self.lake.reader() as con:
@@ -326,6 +332,7 @@ class Store:
                 f"no database at {self.path} (run `newsmon run` or `newsmon demo` first)"
             )
         with self.db.snapshot_when_held(wait_s) as (con, note):
+            con.execute(f"SET threads = {READ_THREADS}")
             yield Reading(con, note)
 
     def query(self, sql: str, wait_s: float = 15.0) -> QueryResult:

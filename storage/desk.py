@@ -76,11 +76,11 @@ def story_rows(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> list
                   arg_min(a.title, a.fetched_at), list(DISTINCT a.outlet_id ORDER BY a.outlet_id),
                   list(DISTINCT a.language ORDER BY a.language)
                       FILTER (WHERE a.language IS NOT NULL),
-                  count(*)
+                  count(*), list(a.id)
            FROM articles a WHERE a.story_id IN ({in_list(story_ids)})
            GROUP BY a.story_id"""
     ).fetchall()
-    hits = _rule_hits(con, story_ids)
+    hits = _rule_hits(con, {article: r[0] for r in rows for article in r[7]})
     by_id = {
         r[0]: StoryRow(
             r[0], r[3], r[1], r[2], tuple(r[4]), tuple(r[5] or ()), r[6], hits.get(r[0], ())
@@ -91,17 +91,22 @@ def story_rows(con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> list
 
 
 def _rule_hits(
-    con: duckdb.DuckDBPyConnection, story_ids: Sequence[str]
+    con: duckdb.DuckDBPyConnection, story_of: dict[str, str]
 ) -> dict[str, tuple[RuleHit, ...]]:
-    """Per story, each matched rule with the terms of its best-scoring copy."""
-    rows = con.execute(
-        f"""SELECT a.story_id, t.rule_id, arg_max(t.terms, t.score)
-            FROM article_topics t JOIN articles a ON a.id = t.article_id
-            WHERE t.matched AND a.story_id IN ({in_list(story_ids)})
-            GROUP BY ALL ORDER BY 1, 2"""
-    ).fetchall()
+    """Per story, each matched rule with the terms of its best-scoring copy. By the copies'
+    article ids, through the topics' primary key: no second scan of the articles."""
+    if not story_of:
+        return {}
+    best: dict[tuple[str, str], tuple[float, list[str]]] = {}
+    for article_id, rule_id, score, terms in con.execute(
+        f"""SELECT article_id, rule_id, score, terms FROM article_topics
+            WHERE matched AND article_id IN ({in_list(list(story_of))})"""
+    ).fetchall():
+        key = (story_of[article_id], rule_id)
+        if key not in best or score > best[key][0]:
+            best[key] = (score, terms)
     out: dict[str, list[RuleHit]] = defaultdict(list)
-    for story_id, rule_id, terms in rows:
+    for (story_id, rule_id), (_, terms) in sorted(best.items()):
         out[story_id].append(RuleHit(rule_id, tuple(terms or ())))
     return {k: tuple(v) for k, v in out.items()}
 

@@ -174,25 +174,27 @@ def search(
 def _resolve(
     con: duckdb.DuckDBPyConnection, qwords: Sequence[QueryWord]
 ) -> dict[str, list[tuple[int, str, str, int]]]:
-    """Each query word's index terms: (termid, analyzer, term, df)."""
-    found: dict[str, list[tuple[int, str, str, int]]] = {}
-    for q in qwords:
-        hits: list[tuple[int, str, str, int]] = []
-        for analyzer, term, prefix in q.candidates:
-            if prefix:
-                rows = con.execute(
-                    """SELECT termid, analyzer, term, df FROM search_terms
-                       WHERE analyzer = ? AND starts_with(term, ?)
-                       ORDER BY df DESC, term LIMIT ?""",
-                    [analyzer, term, MAX_EXPANSIONS],
-                ).fetchall()
-            else:
-                rows = con.execute(
-                    "SELECT termid, analyzer, term, df FROM search_terms WHERE analyzer = ? AND term = ?",
-                    [analyzer, term],
-                ).fetchall()
-            hits.extend(rows)
-        found[q.text] = hits
+    """Each query word's index terms: (termid, analyzer, term, df). One scan of the terms for
+    all the words: `search_terms` has no order a prefix could seek in, so each lookup of its
+    own would read the whole table again."""
+    cands = [(q.text, *c) for q in qwords for c in q.candidates]
+    where = " OR ".join(
+        "(analyzer = ? AND " + ("starts_with(term, ?))" if prefix else "term = ?)")
+        for _, _, _, prefix in cands
+    )
+    params = [v for _, analyzer, term, _ in cands for v in (analyzer, term)]
+    rows = con.execute(
+        f"SELECT termid, analyzer, term, df FROM search_terms WHERE df > 0 AND ({where})", params
+    ).fetchall()
+    found: dict[str, list[tuple[int, str, str, int]]] = {q.text: [] for q in qwords}
+    for word, analyzer, term, prefix in cands:
+        hits = [
+            r for r in rows
+            if r[1] == analyzer and (r[2].startswith(term) if prefix else r[2] == term)
+        ]  # fmt: skip
+        if prefix:
+            hits = sorted(hits, key=lambda r: (-r[3], r[2]))[:MAX_EXPANSIONS]
+        found[word].extend(hits)
     return found
 
 
