@@ -63,6 +63,18 @@ def make_pool(workers: int, rules: Sequence[Rule] = ()) -> Executor:
     )
 
 
+def ready_fork_server() -> None:
+    """Start the fork server and wait until it forks: its imports take seconds, a minute on a
+    loaded machine. A pool's first submit waits for them too, holding the pool's lock, so a
+    pool shut down meanwhile (Ctrl-C early in a run) would wait for them as well; waiting here
+    holds no lock of any pool."""
+    context = _pool_context()
+    if context.get_start_method() == "forkserver":
+        probe = context.Process(target=int, name="newsmon-fork-server-probe")
+        probe.start()
+        probe.join()
+
+
 def _start_worker(rules: tuple[Rule, ...], owner: int) -> None:
     global _scorer
     _scorer = Scorer(rules)

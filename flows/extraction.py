@@ -24,17 +24,23 @@ class Extractor:
         self._pool: Executor | None = None
         self._lock = threading.Lock()  # the starting thread and the event loop both make pools
         self._starting: Future[None] | None = None
+        self._closed = False
 
     def start(self) -> None:
         """Start the workers in a thread and return at once. Forking the first worker waits
-        for the fork server to import trafilatura (seconds); discovery goes on meanwhile."""
+        for the fork server to import trafilatura (seconds); discovery goes on meanwhile. A
+        daemon thread: a run stopped meanwhile exits without waiting for those imports."""
         self._starting = Future()
         threading.Thread(
-            target=self._start_workers, args=(self._starting,), name="newsmon-pool-start"
-        ).start()
+            target=self._start_workers, args=(self._starting,), name="newsmon-pool-start",
+            daemon=True,
+        ).start()  # fmt: skip
 
     def _start_workers(self, done: Future[None]) -> None:
         try:
+            from extractors.workers import ready_fork_server
+
+            ready_fork_server()  # no pool yet: closing meanwhile has nothing to wait for
             pool = self._current()
             for _ in range(self.workers):  # the pool forks a worker per submit while none is idle
                 pool.submit(int)
@@ -64,11 +70,15 @@ class Extractor:
             raise
 
     def close(self) -> None:
-        """Stop the workers (the run is over)."""
+        """Stop the workers (the run is over); a start still under way makes no pool after."""
+        with self._lock:
+            self._closed = True
         self._discard(wait=True)
 
     def _current(self) -> Executor:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the extraction pool is closed")
             if self._pool is None:
                 from extractors.workers import make_pool  # trafilatura: only once extracting
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +31,13 @@ def held_by_other_process(db: Path, seconds: float = 60) -> Iterator[subprocess.
     finally:
         proc.kill()
         proc.wait()
+
+
+def ctrl_c_reaches_it() -> None:
+    """A preexec_fn: SIGINT at its default in the child. Tests started in the background (`make
+    test &`, some CI steps) run with SIGINT ignored; a child inherits that, Python then installs
+    no Ctrl-C handler, and the SIGINT a test sends does nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def listening(port: int) -> bool:
