@@ -271,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _workers_main(pg, args: argparse.Namespace) -> int:
+    # As the tests do: the harness server's telemetry would write its SQLite database too.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
