@@ -105,7 +105,7 @@ async def ingest_outlet(outlet: Outlet, ctx: RunContext) -> OutletReport:
     met = await fetch_and_extract(outlet, fresh, chrome, ctx)
     report = judge(outlet, ctx.run_id, started, found, len(fresh), met)
     # Before the log is drained: the revisits' requests are the outlet's too.
-    revisits, versions = await revisit(outlet, ctx, known.fresh)
+    revisits, versions = await revisit(outlet, ctx, known.fresh, chrome)
     published = None if known.published is None else known.published + met.recent
     batch = Batch(
         run_id=ctx.run_id,

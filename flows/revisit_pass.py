@@ -15,9 +15,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from extractors.chrome import WINDOW as CHROME_WINDOW
+from extractors.chrome import learn, strip
 from extractors.http import HTML_TYPES
 from extractors.records import (
     Article,
+    Chrome,
     ExtractJob,
     FetchPurpose,
     Outlet,
@@ -44,7 +47,8 @@ async def revisit_outlet(outlet: Outlet, ctx: RunContext, now: datetime | None =
     now = now or datetime.now(UTC)
     history = History(ctx.store)
     fresh = await asyncio.to_thread(history.fresh, outlet.id, now - policy.fresh_for)
-    states, versions = await revisit(outlet, ctx, fresh, now)
+    known = await asyncio.to_thread(ctx.store.outlet_state, outlet.id, now, None, CHROME_WINDOW)
+    states, versions = await revisit(outlet, ctx, fresh, learn(known.paragraph_keys), now)
     if not states:
         return 0
     return await asyncio.to_thread(history.record_revisits, states, versions)
@@ -54,10 +58,12 @@ async def revisit(
     outlet: Outlet,
     ctx: RunContext,
     fresh: Sequence[tuple[StoredArticle, RevisitState | None]],
+    chrome: Chrome,
     now: datetime | None = None,
 ) -> tuple[list[RevisitState], list[Version]]:
     """Fetch again those of the outlet's fresh articles that are due: each one's new revisit
-    state, and the versions that changed."""
+    state, and the versions that changed. `chrome`: the outlet's, left out of the new text as
+    a pass leaves it out, so that chrome coming or going makes no version."""
     policy = ctx.revisits
     now = now or datetime.now(UTC)
     due = []
@@ -66,7 +72,7 @@ async def revisit(
         last = state.last_visit if state else stored.fetched_at
         if due_now(next_revisit(policy, stored.published_at, stored.fetched_at, count, last), now):
             due.append((stored, state))
-    results = await asyncio.gather(*(_revisit(outlet, ctx, s, st, now) for s, st in due))
+    results = await asyncio.gather(*(_revisit(outlet, ctx, s, st, now, chrome) for s, st in due))
     return [state for state, _ in results], [v for _, v in results if v is not None]
 
 
@@ -76,6 +82,7 @@ async def _revisit(
     stored: StoredArticle,
     state: RevisitState | None,
     now: datetime,
+    chrome: Chrome,
 ) -> tuple[RevisitState, Version | None]:
     validators = await asyncio.to_thread(_validators, ctx, stored, state)
     page = await ctx.client.fetch(
@@ -90,12 +97,13 @@ async def _revisit(
     job = ExtractJob(
         html=page.text or "", url=stored.url, final_url=page.final_url, outlet_id=outlet.id,
         homepage=outlet.homepage, fetched_at=page.fetched_at,
-        via=stored.discovered_via or "", default_language=outlet.language,
+        via=stored.discovered_via or "", default_language=outlet.language, chrome=chrome,
     )  # fmt: skip
     outcome = await ctx.extract(job)
     if not isinstance(outcome, Article):
         return new_state, None  # a page that lost its text is no version of the article
-    change = diff(stored.title, stored.text, outcome.title, outcome.text)
+    # Stored before the chrome was learned, the text may still hold it: not a change either.
+    change = diff(stored.title, strip(stored.text, chrome)[0], outcome.title, outcome.text)
     if change is None:
         return new_state, None
     article = dataclasses.replace(outcome, id=stored.id, archived=page.archived)

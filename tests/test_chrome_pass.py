@@ -4,10 +4,18 @@ text unique to a page stays."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from extractors.chrome import keys
+from extractors.http import PoliteClient
+from flows.config import load
+from flows.extraction import Extractor
+from flows.pipeline import RunContext
+from flows.revisit_pass import revisit_outlet
+from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import rss
 from tests.support.runs import run_once
@@ -15,6 +23,7 @@ from tests.support.server import Response, Site
 from tests.support.store import rows
 
 BOX = "Sign up for the Caspian Ledger briefing: the day's news from the region, every morning."
+PUBLISHED = datetime.now(UTC) - timedelta(minutes=30)  # fresh: revisits are due within hours
 TOPICS = ["gas transit", "rail freight", "grain exports", "border crossings", "migrant workers"]
 WORDS = [
     "the",
@@ -45,17 +54,21 @@ def page(index: int) -> bytes:
     body += "".join(f"<p>{p}</p>" for p in own[2:])
     return (
         "<!doctype html><html lang='en'><head>"
-        f"<title>Talks on {TOPICS[index]} | Caspian Ledger</title></head><body>"
+        f"<title>Talks on {TOPICS[index]} | Caspian Ledger</title>"
+        f"<meta property='article:published_time' content='{PUBLISHED.isoformat()}'></head><body>"
         f"<article><h1>Talks on {TOPICS[index]}</h1>{body}</article></body></html>"
     ).encode()
 
 
-def test_what_an_outlets_articles_repeat_goes_from_its_next_ones(tmp_path: Path, serve) -> None:  # noqa: ANN001
+PATHS = [f"/news/talks-on-{t.replace(' ', '-')}" for t in TOPICS]
+
+
+def two_passes(tmp_path: Path, serve) -> tuple[Site, Path, Path]:  # noqa: ANN001
+    """Three articles stored by a first pass, two more by a second one."""
     site = Site("https://ledger.example")
-    paths = [f"/news/talks-on-{t.replace(' ', '-')}" for t in TOPICS]
-    for index, path in enumerate(paths):
+    for index, path in enumerate(PATHS):
         site.routes[path] = Response(page(index))
-    site.routes["/rss"] = Response(rss(site.real_origin, paths[:3]), "application/rss+xml")
+    site.routes["/rss"] = Response(rss(site.real_origin, PATHS[:3]), "application/rss+xml")
     serve(site)
     config = write_config(
         tmp_path / "c.toml", config_text(outlet_toml("ledger", site, feeds=["/rss"]))
@@ -63,8 +76,14 @@ def test_what_an_outlets_articles_repeat_goes_from_its_next_ones(tmp_path: Path,
     db = tmp_path / "d.duckdb"
 
     run_once(config, db)  # three articles: nothing learned yet, the box stays in each
-    site.routes["/rss"] = Response(rss(site.real_origin, paths), "application/rss+xml")
+    site.routes["/rss"] = Response(rss(site.real_origin, PATHS), "application/rss+xml")
     run_once(config, db)  # the next two: the box, on three stored articles, is chrome
+    return site, config, db
+
+
+def test_what_an_outlets_articles_repeat_goes_from_its_next_ones(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    _, _, db = two_passes(tmp_path, serve)
+    paths = PATHS
 
     stored = dict(rows(db, "SELECT regexp_extract(url, '/news/(.*)', 1), text FROM articles"))
     first, later = (
@@ -81,3 +100,35 @@ def test_what_an_outlets_articles_repeat_goes_from_its_next_ones(tmp_path: Path,
         0
     ]
     assert keys(BOX)[0] in recorded
+
+
+async def revisit(config_path: Path, db: Path, now: datetime) -> int:
+    config = load(config_path)
+    extractor = Extractor(1, config.rules)
+    try:
+        async with PoliteClient(config.settings.client) as client:
+            client.add_outlet(config.outlets[0])
+            ctx = RunContext("revisit", client, Store(db), extractor)
+            return await revisit_outlet(config.outlets[0], ctx, now)
+    finally:
+        extractor.close()
+
+
+def test_a_revisit_leaves_the_chrome_out_and_the_chrome_makes_no_version(
+    tmp_path: Path,
+    serve,  # noqa: ANN001
+) -> None:
+    site, config, db = two_passes(tmp_path, serve)
+    # Served again with other bytes (a new nonce) and the same article: no version, whether
+    # the stored text still holds the box (the first three) or went without it (the others).
+    for index, path in enumerate(PATHS):
+        site.routes[path] = Response(page(index).replace(b"<body>", b"<body data-nonce='2'>"))
+    due = datetime.now(UTC) + timedelta(hours=1, minutes=5)
+    assert asyncio.run(revisit(config, db, due)) == 0
+    assert rows(db, "SELECT count(*) FROM article_revisits WHERE revisits = 1") == [(5,)]
+    # A real correction is a version, and its text comes without the box.
+    changed = page(4).replace(b"dominated the talks", b"led the talks", 1)
+    site.routes[PATHS[4]] = Response(changed)
+    assert asyncio.run(revisit(config, db, due + timedelta(hours=3))) == 1
+    (text,) = rows(db, "SELECT text FROM articles WHERE url LIKE '%migrant-workers'")[0]
+    assert "led the talks" in text and BOX not in text
