@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extractors.decoding import decode
-from extractors.records import Article, Batch, ExtractJob, Outlet, Route, UrlFailure, WriteResult
+from extractors.records import (
+    Article,
+    Batch,
+    Chrome,
+    ExtractJob,
+    Outlet,
+    Route,
+    UrlFailure,
+    WriteResult,
+)
 from flows.cli_common import fail, load_config
 from flows.config import Config
 from storage.archive import Archive, Exchange, archive_dir
@@ -55,8 +64,10 @@ def job_for(
     fetched_at: datetime | None = None,
     hint_title: str | None = None,
     hint_published: datetime | None = None,
+    chrome: Chrome | None = None,
 ) -> ExtractJob:
-    """The extraction job an archived response makes, as the live pass would have made it."""
+    """The extraction job an archived response makes, as the live pass would have made it
+    (`chrome`: the outlet's, learned from its stored articles)."""
     from extractors.article import ExtractJob
 
     return ExtractJob(
@@ -70,6 +81,7 @@ def job_for(
         default_language=outlet.language,
         hint_title=hint_title,
         hint_published=hint_published,
+        chrome=chrome or Chrome(),
     )
 
 

@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime
 from datetime import time as day_time
 from pathlib import Path
 
-from extractors.records import Article, Outlet
+from extractors.chrome import WINDOW as CHROME_WINDOW
+from extractors.chrome import learn
+from extractors.records import Article, Chrome, Outlet
 from flows.config import Config
 from flows.extraction import Extractor
 from flows.history import extract_all, job_for
@@ -60,12 +62,19 @@ async def reextract(
         history.unarchived, EXTRACTOR_VERSION, outlet_ids or ()
     )
     summary.candidates = len(rows)
+    # Each outlet's chrome as its stored articles teach it now, left out as a pass leaves it.
+    chromes: dict[str, Chrome] = {}
+    for outlet_id in {row.outlet_id for row in rows}:
+        known = await asyncio.to_thread(
+            store.outlet_state, outlet_id, datetime.now(UTC), None, CHROME_WINDOW
+        )
+        chromes[outlet_id] = learn(known.paragraph_keys)
     extractor = Extractor(config.settings.workers, config.rules)
     started = time.perf_counter()
     done = 0
     for offset in range(0, len(rows), CHUNK):
         chunk = rows[offset : offset + CHUNK]
-        articles = await _extract_chunk(chunk, outlets, archive, extractor, summary)
+        articles = await _extract_chunk(chunk, outlets, archive, extractor, summary, chromes)
         summary.rewritten += await asyncio.to_thread(history.rewrite, articles)
         done += len(chunk)
         if on_progress:
@@ -80,6 +89,7 @@ async def _extract_chunk(
     archive: Archive,
     extractor: Extractor,
     summary: ReextractSummary,
+    chromes: dict[str, Chrome],
 ) -> list[Article]:
     jobs, stored = [], []
     for row in chunk:
@@ -91,7 +101,10 @@ async def _extract_chunk(
             summary.missing += 1
             continue
         via = row.discovered_via or ""
-        jobs.append(job_for(exchange, outlet, row.url, via, row.fetched_at, row.title))
+        chrome = chromes.get(row.outlet_id)
+        jobs.append(
+            job_for(exchange, outlet, row.url, via, row.fetched_at, row.title, None, chrome)
+        )
         stored.append(row)
     articles = []
     for row, outcome in zip(stored, await extract_all(extractor, jobs), strict=True):

@@ -9,11 +9,14 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from extractors.chrome import keys
 from extractors.http import PoliteClient
 from flows.config import load
 from flows.extraction import Extractor
 from flows.pipeline import RunContext
+from flows.reextract import reextract
 from flows.revisit_pass import revisit_outlet
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
@@ -132,3 +135,15 @@ def test_a_revisit_leaves_the_chrome_out_and_the_chrome_makes_no_version(
     assert asyncio.run(revisit(config, db, due + timedelta(hours=3))) == 1
     (text,) = rows(db, "SELECT text FROM articles WHERE url LIKE '%migrant-workers'")[0]
     assert "led the talks" in text and BOX not in text
+
+
+def test_reextraction_leaves_the_learned_chrome_out(tmp_path: Path, serve) -> None:  # noqa: ANN001
+    _, config, db = two_passes(tmp_path, serve)
+    with duckdb.connect(str(db)) as con:  # stored by an older extractor: due for re-extraction
+        con.execute("UPDATE articles SET extractor_version = 'newsmon-0/old'")
+    assert asyncio.run(reextract(load(config), db)).rewritten == 5
+    texts = dict(rows(db, "SELECT regexp_extract(url, '/news/(.*)', 1), text FROM articles"))
+    assert len(texts) == 5 and all(BOX not in text for text in texts.values())
+    for index, path in enumerate(PATHS):  # each page's own text is all there
+        own = f"{TOPICS[index].capitalize()} dominated the talks"
+        assert texts[path.split("/")[-1]].count(own) == 5
