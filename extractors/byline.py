@@ -333,8 +333,10 @@ def _completed(shown: list[str], signals: list[tuple[list[str], AuthorSource]]) 
             continue
         shown = [name for name in shown if _squash(name) in given or len(name.split()) > 1]
         if all(_squash(name) in given for name in shown):
+            # Only full names join: a single word only the structured data gives is as often
+            # a login or the site's name ("DERFARANG") as a person.
             seen = {_squash(name) for name in shown}
-            return shown + [name for name in names if _squash(name) not in seen]
+            return shown + [n for n in names if _squash(n) not in seen and len(n.split()) > 1]
         return shown
     return shown
 

@@ -110,6 +110,12 @@ def test_a_byline_showing_the_first_authors_is_completed_by_the_structured_data(
     assert read(body, head) == (["Lucy Thornton", "Tim Hanlon", "Phoebe Tonks"], "byline")
 
 
+def test_a_single_word_only_the_structured_data_gives_does_not_join_the_byline() -> None:
+    head = jsonld_authors("Björn Jahner", "DERFARANG")
+    body = f"{H1}<p class='byline'>Von Björn Jahner</p><p>Text of the article.</p>"
+    assert read(body, head) == (["Björn Jahner"], AuthorSource.BYLINE)
+
+
 def test_a_place_after_the_name_is_no_author() -> None:
     body = f"{H1}<p class='byline'>By Johannes Ritter, Zürich</p><p>Text of the article.</p>"
     assert read(body, jsonld_authors("Johannes Ritter")) == (["Johannes Ritter"], "byline")
