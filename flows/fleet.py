@@ -27,13 +27,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from prefect import flow, get_run_logger
 
 from extractors.records import Outlet, OutletReport, RunStatus
 from flows.config import Config, load
+from flows.fleet_plan import chunks
 
 if TYPE_CHECKING:
     from flows.ingest import Logger, RunSummary
@@ -124,25 +124,6 @@ async def ensure_deployment(pool: str) -> None:
         description="A worker's share of a newsmon pass: poll these outlets into the lake.",
     )
     await deployment.aapply(work_pool_name=pool)
-
-
-def chunks(outlets: list[Outlet], per_run: int) -> list[list[Outlet]]:
-    """Runs of about `per_run` outlets, the outlets of one host always in one run: politeness
-    (pacing, connections per host) is kept by one client, and two workers never pace the same
-    host each on its own. A host is a name (with or without www.) and a port, as the client
-    paces it: another port is another server."""
-    by_host: dict[tuple[str, int | None], list[Outlet]] = {}
-    for outlet in outlets:
-        parts = urlsplit(outlet.homepage)
-        host = ((parts.hostname or outlet.id).removeprefix("www."), parts.port)
-        by_host.setdefault(host, []).append(outlet)
-    runs: list[list[Outlet]] = []
-    for group in by_host.values():
-        if runs and len(runs[-1]) + len(group) <= per_run:
-            runs[-1].extend(group)
-        else:
-            runs.append(list(group))
-    return runs
 
 
 async def dispatch(

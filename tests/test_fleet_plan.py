@@ -1,9 +1,9 @@
-"""How a pass splits its outlets into worker runs (flows/fleet.py), without Prefect running."""
+"""How a pass splits its outlets into worker runs (flows/fleet_plan.py), without Prefect."""
 
 from __future__ import annotations
 
 from extractors.records import Outlet
-from flows.fleet import chunks
+from flows.fleet_plan import chunks
 
 
 def _outlet(outlet_id: str, homepage: str) -> Outlet:
