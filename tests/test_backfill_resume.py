@@ -73,19 +73,18 @@ def test_sigint_then_rerun_resumes_and_stores_each_article_once(tmp_path: Path, 
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         preexec_fn=ctrl_c_reaches_it,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while stored(db) < 2 and first.poll() is None and time.monotonic() < deadline:
+    while stored(db) < 2 and first.poll() is None:
         time.sleep(0.2)
     assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
     first.send_signal(signal.SIGINT)
-    _, err = first.communicate(timeout=60)
+    _, err = first.communicate()
     released.set()
     assert first.returncode == 130, err.decode()
     assert "run the same command again to resume" in err.decode()
     partial = stored(db)
     assert 2 <= partial <= 4
 
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    second = subprocess.run(command, env=env, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
     assert "(resumed)" in second.stdout
     con = duckdb.connect(str(db), read_only=True)

@@ -370,7 +370,7 @@ def test_starting_the_workers_does_not_hold_up_the_event_loop(
     made: list[bool] = []
 
     def slow_pool(workers: int, rules: tuple = ()) -> object:
-        ready.wait(10)  # a fork server still importing
+        ready.wait()  # a fork server still importing (set by the test, and in its finally)
         made.append(True)
         return make_pool(workers, rules)
 

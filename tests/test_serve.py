@@ -156,12 +156,10 @@ def sql(db: Path, query: str, env: dict[str, str]) -> subprocess.CompletedProces
 
 
 def wait_for(what: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
-    """Until `what` holds, or fail with serve's log (the deadline is for a run that never
-    gets there, not a bound on how fast it gets there)."""
-    deadline = time.monotonic() + 300
+    """Until `what` holds, or fail with serve's log if serve ended. No deadline: a serve that
+    never gets there is a hang, for the test's timeout (conftest), not a bound on its speed."""
     while not what():
         assert process.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, log.read_text()[-3000:]
         time.sleep(0.5)
 
 
