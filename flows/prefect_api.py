@@ -28,7 +28,7 @@ def api_for_run() -> tuple[str | None, str | None]:
     configured = configured_api()
     if configured is None:
         return None, None
-    if answers(configured, timeout_s=3.0):
+    if answers(configured):
         return configured, None
     return None, f"the Prefect server at {configured} does not answer; running without it"
 
@@ -49,10 +49,15 @@ def configured_api() -> str | None:
     return url if isinstance(url, str) and url else None
 
 
-def answers(api_url: str, timeout_s: float) -> bool:
-    """Any HTTP answer will do: Prefect Cloud wants a key even for /health."""
+def answers(api_url: str, connect_s: float = 3.0, answer_s: float = 30.0) -> bool:
+    """Any HTTP answer will do: Prefect Cloud wants a key even for /health. A server that is not
+    there is known within `connect_s` (refused at once, or no connection); one that accepted
+    the connection is there, and a busy one (its SQLite database, a loaded machine) is given
+    `answer_s` to answer rather than being passed over for the run."""
     try:
-        httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout_s)
+        httpx.get(
+            f"{api_url.rstrip('/')}/health", timeout=httpx.Timeout(answer_s, connect=connect_s)
+        )
     except httpx.HTTPError:
         return False
     return True
