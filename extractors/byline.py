@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import lxml.etree
 import lxml.html
 
+from extractors.byline_words import ARTICLES, NOT_NAME, ORGANISATION, PARTICLES, ROLES
 from extractors.dates import DATE_WORDS, PUBLISHED_LABEL, UPDATED_LABEL
 from extractors.records import AuthorSource
 
@@ -73,217 +74,6 @@ _SEGMENTS = re.compile(r"\s*(?:\||•|·|—|–|\s-\s)\s*")
 _CONNECTOR = re.compile(r"[,;&/+]|and|und|et|y|e|og|och|и|və|ve", re.I)
 _TRAILING_CONNECTORS = (",", ";", "&", " and", " und", " и", " və")
 _PEOPLE = re.compile(r"\s*(?:[,;&/+]|\b(?:and|und|et|y|e|og|och|и|və|ve)\b)\s*", re.I)
-# Words that make a phrase a role or a UI string, not a person: "Staff Writer", "Read more".
-_NOT_NAME = frozenset(
-    [
-        "about",
-        "all",
-        "admin",
-        "administrator",
-        "advertisement",
-        "analyst",
-        "author",
-        "authors",
-        "bio",
-        "biography",
-        "by",
-        "click",
-        "close",
-        "comment",
-        "comments",
-        "contact",
-        "contributor",
-        "contributors",
-        "copyright",
-        "correspondent",
-        "ceo",
-        "cto",
-        "desk",
-        "director",
-        "editor",
-        "editors",
-        "editorial",
-        "email",
-        "expert",
-        "facebook",
-        "follow",
-        "founder",
-        "guest",
-        "head",
-        "home",
-        "instagram",
-        "journalist",
-        "lead",
-        "linkedin",
-        "login",
-        "manager",
-        "menu",
-        "more",
-        "newsdesk",
-        "newsletter",
-        "officer",
-        "photo",
-        "photographer",
-        "posts",
-        "president",
-        "privacy",
-        "professor",
-        "profile",
-        "read",
-        "reporter",
-        "reviewed",
-        "search",
-        "see",
-        "share",
-        "sign",
-        "specialist",
-        "subscribe",
-        "terms",
-        "twitter",
-        "updated",
-        "view",
-        "website",
-        "writer",
-        "wire",
-        "news",
-        "photo",
-        "foto",
-        "bild",
-        "image",
-        "credit",
-        "toggle",
-        "in",
-        "with",
-        "at",
-        "the",
-        "of",
-        "from",
-        "to",
-        "von",
-        "par",
-        "por",
-        "door",
-        "artikel",
-        "kommentar",
-        "red",
-        "redaktion",
-        "автор",
-        "редакция",
-        "подписаться",
-        "читать",
-        "поделиться",
-        "фото",
-        "müəllif",
-        "redaksiya",
-        "oxu",
-        "paylaş",
-    ]
-)
-_ROLES = frozenset(
-    [
-        "analyst",
-        "author",
-        "ceo",
-        "columnist",
-        "contributor",
-        "correspondent",
-        "cto",
-        "director",
-        "editor",
-        "expert",
-        "founder",
-        "head",
-        "journalist",
-        "lead",
-        "manager",
-        "officer",
-        "photographer",
-        "president",
-        "producer",
-        "reporter",
-        "specialist",
-        "staff",
-        "writer",
-        "journalistin",
-        "redakteur",
-        "redakteurin",
-        "korrespondent",
-        "journaliste",
-        "rédacteur",
-        "periodista",
-        "redactor",
-        "корреспондент",
-        "журналист",
-        "обозреватель",
-        "редактор",
-        "müxbir",
-        "jurnalist",
-    ]
-)
-_ORGANISATION = frozenset(
-    [
-        "news",
-        "media",
-        "press",
-        "times",
-        "post",
-        "daily",
-        "journal",
-        "magazine",
-        "tv",
-        "radio",
-        "agency",
-        "group",
-        "inc",
-        "ltd",
-        "llc",
-        "company",
-        "corp",
-        "network",
-        "channel",
-        "online",
-        "today",
-        "report",
-        "herald",
-        "tribune",
-        "gazette",
-        "team",
-        "desk",
-        "staff",
-        "redaktion",
-    ]
-)
-_ARTICLES = frozenset(
-    ["the", "le", "la", "les", "l", "der", "die", "das", "el", "il", "lo", "de", "het"]
-)
-_PARTICLES = frozenset(
-    [
-        "van",
-        "von",
-        "der",
-        "den",
-        "de",
-        "da",
-        "di",
-        "du",
-        "del",
-        "della",
-        "dos",
-        "das",
-        "la",
-        "le",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "ter",
-        "ten",
-        "y",
-        "e",
-        "zu",
-        "af",
-    ]
-)
 _CREDENTIAL = re.compile(
     r"^(?:[A-Z]{2,6}|(?:[A-Z][a-z]?\.){1,3}[A-Z]?[a-z]?\.?|Ph\.?D\.?|Jr\.?|Sr\.?)$"
 )
@@ -473,18 +263,18 @@ def _is_name(text: str, site: set[str], alone: bool) -> bool:
         return False
     if any(w.islower() and ("." in w.strip(".") or "_" in w) for w in words):
         return False  # a login or a domain ("andrew.keaveney"), not a name
-    if any(_squash(word) in _NOT_NAME for word in words):
+    if any(_squash(word) in NOT_NAME for word in words):
         return False
     squashed = _squash(text)
     known = squashed in site or any(len(n) >= 4 and squashed.startswith(n) for n in site)
     if known and _organisation(words):
         return False  # the outlet's own name or a desk of it; a blog may bear its author's
-    if len(words) == 1 and (not alone or words[0].lower() in _PARTICLES):
+    if len(words) == 1 and (not alone or words[0].lower() in PARTICLES):
         return False
     cased = [w for w in words if w[0].isalpha() and w[0].lower() != w[0].upper()]
     if not cased:
         return True  # scripts without capitals (Arabic, Chinese, Hindi...)
-    capitals = [w for w in cased if w[0].isupper() or w.lower() in _PARTICLES]
+    capitals = [w for w in cased if w[0].isupper() or w.lower() in PARTICLES]
     # Names are capitalised word by word; a username stands alone ("jsteinhardt").
     return len(capitals) == len(cased) or len(words) == 1
 
@@ -494,8 +284,8 @@ def _organisation(words: list[str]) -> bool:
     first ("Le Monde"), capitals throughout ("MDR THÜRINGEN") or an organisation's word."""
     return (
         len(words) == 1
-        or any("." in w or _squash(w) in _ORGANISATION for w in words)
-        or words[0].lower() in _ARTICLES
+        or any("." in w or _squash(w) in ORGANISATION for w in words)
+        or words[0].lower() in ARTICLES
         or all(w.isupper() for w in words)
     )
 
@@ -503,7 +293,7 @@ def _organisation(words: list[str]) -> bool:
 def _is_role(text: str) -> bool:
     """A job title beside a name ("News Reporter", "– Journalist"), to be passed over."""
     words = text.strip(" -–—,").split()
-    return 0 < len(words) <= MAX_NAME_WORDS and any(_squash(w) in _ROLES for w in words)
+    return 0 < len(words) <= MAX_NAME_WORDS and any(_squash(w) in ROLES for w in words)
 
 
 def _jsonld_names(jsonld: Sequence[dict]) -> list[str]:
