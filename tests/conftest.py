@@ -29,10 +29,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SLOW_TEST_HANG_GUARD_S))
-    # Files with slow tests first: `--dist loadfile` hands files out in this order, and a long
-    # file handed out last leaves the other workers idle while it runs alone.
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    # The longest files first: `--dist loadfile` hands files out in this order, and a long file
+    # handed out last leaves the other workers idle while it runs alone. Longest are those that
+    # start servers (PostgreSQL, Prefect) for slow tests, then the other files with slow tests.
+    rank: dict[Path, int] = {}
+    for item in items:
+        if item.get_closest_marker("slow"):
+            servers = {"postgres", "prefect_api"} & set(getattr(item, "fixturenames", ()))
+            rank[item.path] = min(rank.get(item.path, 2), 0 if servers else 1)
+    items.sort(key=lambda item: rank.get(item.path, 2))
 
 
 @pytest.fixture
