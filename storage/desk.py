@@ -32,7 +32,7 @@ from extractors.records.desk import (
 )
 from storage import search, search_snippets
 from storage.rows import in_list
-from storage.search import NO_FILTERS, Filters
+from storage.search import NO_FILTERS, Filters, filter_sql, rule_hit
 from storage.search_words import Stems
 
 MIN_COMPLETE_WORDS = 150  # a copy shorter than this is taken for a snippet when a longer one exists
@@ -55,13 +55,14 @@ def stories(
     """Stories newest first (by when their first copy was fetched). A filter on outlet,
     language or rule keeps a story when any of its copies passes; dates bound the first copy."""
     where, params = _copy_filter(filters)
+    dates, date_params = filter_sql(filters, dated="o.fetched_at")
     rows = con.execute(
         f"""WITH kept AS (SELECT DISTINCT a.story_id FROM articles a WHERE {where})
             SELECT o.id, o.fetched_at, count(*) OVER () AS total
             FROM articles o JOIN kept k ON k.story_id = o.id
-            WHERE {_date_clause(filters, "o.fetched_at", params)}
+            WHERE {dates}
             ORDER BY o.fetched_at DESC, o.id LIMIT ? OFFSET ?""",
-        [*params, limit, offset],
+        [*params, *date_params, limit, offset],
     ).fetchall()
     total = rows[0][2] if rows else 0
     return Page(story_rows(con, [r[0] for r in rows]), total, offset, limit)
@@ -145,17 +146,12 @@ def alerts(
     offset: int = 0,
     story_id: str | None = None,
 ) -> Page:
-    clauses, params = ["TRUE"], []
+    where, params = filter_sql(
+        filters, outlet="x.outlet_id", dated="x.created_at", rule="x.rule_id = ?"
+    )
     if story_id:
-        clauses.append("x.story_id = ?")
+        where += " AND x.story_id = ?"
         params.append(story_id)
-    if filters.rule:
-        clauses.append("x.rule_id = ?")
-        params.append(filters.rule)
-    if filters.outlet:
-        clauses.append("x.outlet_id = ?")
-        params.append(filters.outlet)
-    clauses.append(_date_clause(filters, "x.created_at", params))
     rows = con.execute(
         f"""SELECT x.alert_id, x.rule_id, x.story_id, x.article_id, x.created_at, x.title,
                    x.outlet_id, x.url, x.published_at, x.score, x.terms,
@@ -163,7 +159,7 @@ def alerts(
                    coalesce(a.description, split_part(a.text, chr(10), 1)),
                    count(*) OVER ()
             FROM alerts x LEFT JOIN articles a ON a.id = x.article_id
-            WHERE {" AND ".join(clauses)}
+            WHERE {where}
             ORDER BY x.created_at DESC, x.alert_id LIMIT ? OFFSET ?""",
         [*params, limit, offset],
     ).fetchall()
@@ -324,28 +320,8 @@ def now_utc() -> datetime:
 
 # -- filters ---------------------------------------------------------------------------------------
 def _copy_filter(filters: Filters) -> tuple[str, list]:
-    clauses, params = ["a.story_id IS NOT NULL"], []
-    if filters.outlet:
-        clauses.append("a.outlet_id = ?")
-        params.append(filters.outlet)
-    if filters.language:
-        clauses.append("a.language = ?")
-        params.append(filters.language)
-    if filters.rule:
-        clauses.append(
-            """EXISTS (SELECT 1 FROM article_topics t
-                       WHERE t.article_id = a.id AND t.rule_id = ? AND t.matched)"""
-        )
-        params.append(filters.rule)
-    return " AND ".join(clauses), params
-
-
-def _date_clause(filters: Filters, column: str, params: list) -> str:
-    clauses = ["TRUE"]
-    if filters.since is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(filters.since)
-    if filters.until is not None:
-        clauses.append(f"{column} < ?")
-        params.append(filters.until)
-    return " AND ".join(clauses)
+    """The copies (articles in a story) that pass the outlet, language and rule filters."""
+    where, params = filter_sql(
+        filters, outlet="a.outlet_id", language="a.language", rule=rule_hit("a.id")
+    )
+    return f"a.story_id IS NOT NULL AND {where}", params

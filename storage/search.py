@@ -91,6 +91,39 @@ class Filters:
 NO_FILTERS = Filters()
 
 
+def rule_hit(article_id: str) -> str:
+    """The condition that the article whose id is the column `article_id` matched a rule (?)."""
+    return f"""EXISTS (SELECT 1 FROM article_topics t
+                       WHERE t.article_id = {article_id} AND t.rule_id = ? AND t.matched)"""
+
+
+def filter_sql(
+    filters: Filters,
+    *,
+    outlet: str | None = None,
+    language: str | None = None,
+    dated: str | None = None,
+    rule: str | None = None,
+) -> tuple[str, list]:
+    """`filters` as one SQL condition and its parameters, given the columns each filter reads
+    (`rule`: a condition with one ? for the rule's id); a filter with no column is not applied."""
+    clauses, params = ["TRUE"], []
+    for column, value in ((outlet, filters.outlet), (language, filters.language)):
+        if column and value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if dated and filters.since is not None:
+        clauses.append(f"{dated} >= ?")
+        params.append(filters.since)
+    if dated and filters.until is not None:
+        clauses.append(f"{dated} < ?")
+        params.append(filters.until)
+    if rule and filters.rule:
+        clauses.append(rule)
+        params.append(filters.rule)
+    return " AND ".join(clauses), params
+
+
 @dataclass(frozen=True)
 class Ranked:
     article_id: str
@@ -133,7 +166,10 @@ def search(
     # The term ids go into the SQL as literals (integers read from the index): a constant IN
     # list is pushed into the scan, where the main table's zone maps skip other terms' rows.
     ids = ", ".join(str(t) for t in sorted(termids))
-    where, params = _filter_sql(filters)
+    where, params = filter_sql(
+        filters, outlet="d.outlet_id", language="d.language", dated="d.published_at",
+        rule=rule_hit("d.article_id"),
+    )  # fmt: skip
     # All the terms one query word stands for (a stem's forms, a prefix's words) count as one
     # term of BM25: their frequencies add up in a document, and its document frequency is the
     # number of documents holding any of them. Scored apart, a word's rarer forms would each
@@ -196,26 +232,3 @@ def _resolve(
             hits = sorted(hits, key=lambda r: (-r[3], r[2]))[:MAX_EXPANSIONS]
         found[word].extend(hits)
     return found
-
-
-def _filter_sql(filters: Filters) -> tuple[str, list]:
-    clauses, params = ["TRUE"], []
-    if filters.outlet:
-        clauses.append("d.outlet_id = ?")
-        params.append(filters.outlet)
-    if filters.language:
-        clauses.append("d.language = ?")
-        params.append(filters.language)
-    if filters.since is not None:
-        clauses.append("d.published_at >= ?")
-        params.append(filters.since)
-    if filters.until is not None:
-        clauses.append("d.published_at < ?")
-        params.append(filters.until)
-    if filters.rule:
-        clauses.append(
-            """EXISTS (SELECT 1 FROM article_topics t
-                       WHERE t.article_id = d.article_id AND t.rule_id = ? AND t.matched)"""
-        )
-        params.append(filters.rule)
-    return " AND ".join(clauses), params
