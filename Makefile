@@ -24,11 +24,11 @@ serve: $(STAMP)
 
 ## The whole test suite, slow end-to-end tests included (two processes, one test file each)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 ## The core: everything not marked slow (no Prefect, subprocesses or PostgreSQL), two processes
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 ## Offline demo: three recorded outlets served on loopback, ingested into data/demo.duckdb
 demo: $(STAMP)

@@ -13,6 +13,7 @@ from extractors.workers import Scorer
 from flows.cli import app
 from flows.config import load
 from storage.db import Store
+from tests.support.configs import RULE, config_text, outlet_toml, write_config
 from tests.support.factories import make_article
 
 ROOT = Path(__file__).parents[1]
@@ -70,8 +71,8 @@ def test_rules_test_on_files(tmp_path: Path) -> None:
 
 def test_rescore_after_a_rule_change(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    original = (ROOT / "newsmon.toml").read_text(encoding="utf-8")
-    config.write_text(original, encoding="utf-8")
+    outlet = outlet_toml("news", "https://news.example/")
+    write_config(config, config_text(outlet) + RULE)
     rules = load(config).rules
     db = tmp_path / "n.duckdb"
     item = ITEMS["en-pos-02"]
@@ -81,7 +82,9 @@ def test_rescore_after_a_rule_change(tmp_path: Path) -> None:
     Store(db).write(Batch("r", articles=[article]))
     assert Store(db).query("SELECT matched FROM article_topics").rows == [(True,)]
     # Make the rule impossible to satisfy, re-score: the stored match follows the rule.
-    config.write_text(original.replace("threshold = 5", "threshold = 100000"), encoding="utf-8")
+    impossible = RULE.replace("threshold = 5\n", "threshold = 100000\n")
+    assert impossible != RULE
+    write_config(config, config_text(outlet) + impossible)
     result = runner.invoke(app, ["rules", "rescore", "--config", str(config), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "re-scored 1 article(s)" in result.output
