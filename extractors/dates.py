@@ -1,11 +1,12 @@
 """When an article was published, and when it was last changed, and which signal said so.
 
 The publication date comes from the first signal, in order of trust, that states one
-plausibly (`published`); htmldate's guess (day only) is the caller's fallback. A structured
-date that is only the last save written into datePublished too gives way to the earlier date the
-page shows under its headline. The last
-modification is kept apart (`modified`): a page "updated" yesterday was not published
-yesterday, and an article counted on its update day lands in the wrong day and alert window.
+plausibly (`published`); htmldate's guess (day only) is the caller's fallback. The date the
+page shows under its headline arbitrates the structured ones: when they disagree (a republished
+article), the one the page shows wins; a structured date that is only the last save written into
+datePublished too gives way to the earlier date shown. The last modification is kept apart
+(`modified`): a page "updated" yesterday was not published yesterday, and an article counted on
+its update day lands in the wrong day and alert window.
 """
 
 from __future__ import annotations
@@ -119,30 +120,69 @@ def published(
     )
     found = _first(signals)
     if found is not None and found[1] in (DateSource.JSONLD, DateSource.META):
-        shown = _restamped(found[0], tree, jsonld, headline, us)
-        if shown is not None:
+        shown, updated = _dateline(headline, us)
+        if shown is None or not plausible(shown) or abs(shown - found[0]) <= RESTAMP:
+            return found
+        sided = _stated_as_shown(shown, tree, jsonld, us)
+        if sided is not None:
+            return sided
+        if _restamped(found[0], shown, updated, tree, jsonld, us):
             return shown, DateSource.DATELINE
     return found
 
 
+def _stated_as_shown(
+    shown: datetime, tree: lxml.html.HtmlElement, jsonld: Sequence[dict], us: bool
+) -> tuple[datetime, DateSource] | None:
+    """The structured publication date that agrees with the date the page shows, when the
+    structured dates disagree among themselves: a republished article keeps its first date in
+    one place (JSON-LD) and the new one in another (article:published_time), and the page
+    shows the one it stands by. Never a stamp of the last save written as a publication too."""
+    saves = (_jsonld_date(jsonld, ("dateModified",), us), _meta_date(tree, _MODIFIED_META, us))
+    for date, source in _stated_dates(tree, jsonld, us):
+        if abs(date - shown) <= RESTAMP and plausible(date) and date not in saves:
+            return date, source
+    return None
+
+
+def _stated_dates(
+    tree: lxml.html.HtmlElement, jsonld: Sequence[dict], us: bool
+) -> list[tuple[datetime, DateSource]]:
+    """The publication dates the page's JSON-LD and the meta tags of its head state (microdata
+    in the body may describe the teasers of other articles)."""
+    stated = []
+    for node in jsonld:
+        for key in ("datePublished", "dateCreated"):
+            date = parse_date(node[key], us) if isinstance(node.get(key), str) else None
+            if date is not None:
+                stated.append((date, DateSource.JSONLD))
+    head = tree.find("head")
+    metas = _date_metas(head) if head is not None else {}
+    for key in _PUBLISHED_META:
+        date = parse_date(metas[key], us) if key in metas else None
+        if date is not None:
+            stated.append((date, DateSource.META))
+    return stated
+
+
 def _restamped(
     stated: datetime,
+    shown: datetime,
+    updated: datetime | None,
     tree: lxml.html.HtmlElement,
     jsonld: Sequence[dict],
-    headline: lxml.html.HtmlElement | None,
     us: bool,
-) -> datetime | None:
-    """The date the page shows under its headline when the structured publication date is a
-    restamp: some CMSs write the last save into datePublished too (the very stamp of
-    dateModified, or the "Updated" day shown), while the page shows the first publication,
-    earlier. A quick correction (published 14:44, modified 15:01) is no restamp."""
-    shown, updated = _dateline(headline, us)
-    if shown is None or not plausible(shown) or shown >= stated - RESTAMP:
-        return None
+) -> bool:
+    """Whether the structured publication date is a restamp of the earlier date the page shows
+    under its headline: some CMSs write the last save into datePublished too (the very stamp of
+    dateModified, or the "Updated" day shown), while the page shows the first publication.
+    A quick correction (published 14:44, modified 15:01) is no restamp."""
+    if shown >= stated - RESTAMP:
+        return False
     if updated is not None and abs(updated - stated) <= RESTAMP:
-        return shown  # the day the page says it was updated (shown day only)
+        return True  # the day the page says it was updated (shown day only)
     saves = (_jsonld_date(jsonld, ("dateModified",), us), _meta_date(tree, _MODIFIED_META, us))
-    return shown if stated in saves else None  # the very same stamp: one save, written twice
+    return stated in saves  # the very same stamp: one save, written twice
 
 
 def modified(
@@ -246,17 +286,24 @@ def _jsonld_date(jsonld: Sequence[dict], keys: tuple[str, ...], us: bool) -> dat
 
 
 def _meta_date(tree: lxml.html.HtmlElement, keys: tuple[str, ...], us: bool) -> datetime | None:
-    found: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in _WANTED_META and meta.get("content") and key not in found:
-            found[key] = meta.get("content")
+    found = _date_metas(tree)
     for key in keys:
         if key in found:
             date = parse_date(found[key], us)
             if date is not None:
                 return date
     return None
+
+
+def _date_metas(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    """The date meta tags by name, each name's first: later ones belong to the teasers of
+    other articles."""
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in _WANTED_META and meta.get("content") and key not in found:
+            found[key] = meta.get("content")
+    return found
 
 
 def _time_tag_date(tree: lxml.html.HtmlElement) -> datetime | None:

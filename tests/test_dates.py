@@ -94,6 +94,47 @@ def test_a_restamped_structured_date_gives_way_to_the_earlier_one_shown(
     assert read(head, body)[0] == (day(first), DateSource.DATELINE)
 
 
+@pytest.mark.parametrize(
+    ("meta", "shown"),
+    [
+        ('<meta property="article:published_time" content="2022-12-15T09:13:00+01:00">',
+         "<p>15. Dezember 2022</p>"),
+        ('<meta property="article:published_time" content="2022-12-15T09:13:00+03:00">',
+         "<p>Опубликовано: 15 декабря 2022</p>"),
+        ('<meta name="publish-date" content="2022-12-15T09:13:00+04:00">',
+         "<p>Dərc olunub: 15 dekabr 2022</p>"),
+    ],
+)  # fmt: skip
+def test_of_disagreeing_structured_dates_the_one_the_page_shows_wins(meta: str, shown: str) -> None:
+    # Republished: the JSON-LD keeps the first publication, the meta tag and the page the new one.
+    head = jsonld_dates("2021-12-06T14:36:00Z") + meta
+    body = f"<h1>Ten tips for the holidays</h1>{shown}<p>{'Text of the article. ' * 5}</p>"
+    got = read(head, body)[0]
+    assert got is not None and got[1] == DateSource.META
+    assert got[0].date() == datetime(2022, 12, 15).date()
+
+
+@pytest.mark.parametrize(
+    ("head_extra", "body_extra"),
+    [
+        ("", '<meta itemprop="datePublished" content="2020-02-19">'),  # a teaser's microdata
+        ('<meta name="date" content="2020-02-19T15:24:33+01:00">', ""),  # the save, once more
+    ],
+)
+def test_a_last_save_does_not_side_with_the_page(head_extra: str, body_extra: str) -> None:
+    # The page shows its last update, unlabelled.
+    head = (
+        '<meta property="article:published_time" content="2017-04-12T18:33:59+02:00">'
+        '<meta property="article:modified_time" content="2020-02-19T15:24:33+01:00">'
+    ) + head_extra
+    body = (
+        "<h1>What to eat for a healthy gut</h1><p>Le <span>19 février 2020</span></p>"
+        f"{body_extra}<p>Text of the article.</p>"
+    )
+    got = read(head, body)[0]
+    assert got == (datetime.fromisoformat("2017-04-12T18:33:59+02:00"), DateSource.META)
+
+
 def test_a_real_update_keeps_the_structured_publication_date() -> None:
     head = jsonld_dates("2025-03-03T09:30:00Z", "2025-03-05T12:00:00Z")
     body = "<h1>Talks resume</h1><p>1 March 2025</p><p>Talks resumed on Monday.</p>"
