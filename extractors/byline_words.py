@@ -60,6 +60,7 @@ NOT_NAME = frozenset(
         "photographer",
         "posts",
         "president",
+        "principal",
         "privacy",
         "professor",
         "profile",
@@ -85,6 +86,7 @@ NOT_NAME = frozenset(
         "bild",
         "image",
         "credit",
+        "date",
         "toggle",
         "in",
         "with",
@@ -133,6 +135,7 @@ ROLES = frozenset(
         "officer",
         "photographer",
         "president",
+        "principal",
         "producer",
         "reporter",
         "specialist",
@@ -185,6 +188,28 @@ ORGANISATION = frozenset(
         "desk",
         "staff",
         "redaktion",
+    ]
+)
+# Words that make a phrase an institution whoever's name it bears ("South Carolina Garden-based
+# Learning Network", "Mayo Clinic Foundation"): never a person, the outlet's own or not.
+INSTITUTION = frozenset(
+    [
+        "association",
+        "center",
+        "centre",
+        "clinic",
+        "committee",
+        "corporation",
+        "council",
+        "department",
+        "foundation",
+        "gmbh",
+        "institute",
+        "institution",
+        "ministry",
+        "network",
+        "society",
+        "university",
     ]
 )
 ARTICLES = frozenset(

@@ -154,3 +154,139 @@ def test_meta_then_feed_when_the_page_shows_no_byline() -> None:
 )
 def test_people_in_a_byline(text: str, names: list[str]) -> None:
     assert people(text, set()) == names
+
+
+PROSE = (
+    "<p>Enterprise technology investment continues to accelerate, but the friction point has "
+    "shifted: the hard part is no longer training models but getting them into production "
+    "and keeping them responsive under real-world load.</p>"
+)
+
+
+def test_a_link_to_the_authors_page_is_a_byline_and_names_a_one_word_author() -> None:
+    body = (
+        f"{H1}<div class='meta'><a href='/blog/author/yucy/'>Yucy</a><span>3/4/2025</span>"
+        f"</div>{PROSE}<aside><div class='author'>Peter Teaser</div></aside>"
+    )
+    assert read(body) == (["Yucy"], AuthorSource.BYLINE)
+
+
+def test_a_link_to_a_persons_page_in_the_text_is_no_byline() -> None:
+    body = (
+        f"{H1}<p>Did <a href='http://quotes.example/person.php?author=Mozart'>Wolfgang "
+        "Amadeus Mozart</a> ever worry about school?</p>"
+        "<span class='author'>Posted by <a rel='author'>Günter W. Kienitz</a></span>"
+    )
+    assert read(body) == (["Günter W. Kienitz"], AuthorSource.BYLINE)
+
+
+@pytest.mark.parametrize(
+    ("box", "names"),
+    [
+        (
+            "<p>Written by <a href='/team/mk'>Moses Kim and Kate Shokurova</a></p>",
+            ["Moses Kim", "Kate Shokurova"],
+        ),
+        ("<div><span>Posted by David at December 16, 2025 11:15 AM</span></div>", ["David"]),
+        ("<h3>Nawaz Dhandala</h3><p>Author</p><p>@nawazdhandala • Jan 26, 2026</p>", None),
+        ("<div><span>Автор:</span> <b>Иван Петров</b></div>", ["Иван Петров"]),
+        ("<div><span>Müəllif:</span> <b>Aynur Əliyeva</b></div>", ["Aynur Əliyeva"]),
+        (
+            "<div><span>Author</span><span>CP</span><b>Chengcheng Pei</b>"
+            "<i>Staff Software Engineer</i></div>",
+            ["Chengcheng Pei"],
+        ),
+    ],
+)
+def test_an_author_box_after_the_article(box: str, names: list[str] | None) -> None:
+    """No byline near the headline, no structured data: the box after the text names them."""
+    got = read(f"<article>{H1}{PROSE * 30}</article><footer>{box}</footer>")
+    assert got == (names or ["Nawaz Dhandala"], AuthorSource.BYLINE)
+
+
+def test_an_author_box_of_comments_or_a_bare_by_names_nobody() -> None:
+    teaser = "<div class='related'><h3>Another story</h3><p>By Peter Teaser</p></div>"
+    comments = "<div class='comments'><span>Posted by: John</span></div>"
+    article = f"<article>{H1}{PROSE}{PROSE}{PROSE}</article>"
+    assert read(f"{article}{teaser}{comments}") == ([], None)
+
+
+def test_the_post_says_who_wrote_it_and_the_role_that_follows_is_no_name() -> None:
+    body = (
+        f"{H1}<p><em>This post was written by <a href='/p/vm'>Vanessa Mendez</a>, Head of "
+        "Marketing and Community Development.</em></p>" + PROSE
+    )
+    assert read(body) == (["Vanessa Mendez"], AuthorSource.BYLINE)
+
+
+def test_a_by_inside_the_prose_is_no_byline() -> None:
+    body = (
+        f"{H1}<p>By focusing on affordable services, small businesses can maximise their "
+        "marketing efforts without stretching their budgets, and reach the audiences that "
+        "were once only within the reach of large corporations.</p>"
+        f"{PROSE}{PROSE}<p>Figures compiled <a href='/r'>by AM Best’s Review</a>.</p>"
+    )
+    assert read(body) == ([], None)
+
+
+def test_a_login_loses_to_the_name_the_page_or_the_data_gives() -> None:
+    byline = "<div class='byline'><a href='/author/rasmus-barslund/'>Rasmus Barslund</a></div>"
+    assert read(f"{H1}{byline}{PROSE}", jsonld_authors("RasmusHaxholm")) == (
+        ["Rasmus Barslund"],
+        AuthorSource.BYLINE,
+    )
+    head = SITE_META + '<meta name="author" content="Lisa Greene-Lewis">'
+    body = f"{H1}<div class='byline'><a href='/author/turbotaxlisa/'>TurboTaxLisa</a></div>"
+    assert read(body + PROSE, head) == (["Lisa Greene-Lewis"], AuthorSource.META)
+
+
+def test_a_reviewer_set_apart_by_the_markup_is_not_the_author() -> None:
+    body = (
+        f"{H1}<div><span>Medically reviewed</span> <span>by</span> <a class='css-1'>Kim "
+        "Rose-Francis RDN</a> — <span>Written by</span> <a class='css-1'>Jillian Kubala</a>"
+        f"</div>{PROSE}"
+    )
+    assert read(body) == (["Jillian Kubala"], AuthorSource.BYLINE)
+    reviewer = f"{H1}<div>Reviewed by <a class='byline-author-link'>Robert Tschudi</a></div>{PROSE}"
+    assert read(reviewer) == ([], None)
+
+
+def test_tag_links_are_no_authors() -> None:
+    body = (
+        f"{H1}<h4>By</h4><div><a href='/wedding-checklists/' rel='tag'>Wedding Checklists</a>"
+        "</div><div class='co-author'><a href='/author/naoise/'>Naoise McNally</a></div>"
+        f"{PROSE}<a id='author-modal' href='/blog/?content_topic=906'>HR Strategy</a>"
+    )
+    assert read(body) == (["Naoise McNally"], AuthorSource.BYLINE)
+
+
+def test_an_institution_beside_a_person_is_where_she_works() -> None:
+    head = jsonld_authors("Arlene Marturano", "South Carolina Garden-based Learning Network")
+    body = f"{H1}<div><span class='article__byline'>By Arlene Marturano</span></div>{PROSE}"
+    assert read(body, head) == (["Arlene Marturano"], AuthorSource.BYLINE)
+    assert read(H1, jsonld_authors("Wikimedia Foundation")) == (
+        ["Wikimedia Foundation"],
+        AuthorSource.JSONLD,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("heart--outline", []),
+        ("»", []),
+        ("I", []),
+        ("Date", []),
+        ("Rapid7", []),
+        ("cipha[at]cipha.net", []),
+        ("auto-motor.at Redaktion", []),
+        ("von Marianne1 am 20.09.2020", []),
+        ("Posted by Nesselsetzer under Just For Fun", ["Nesselsetzer"]),
+        ("Interview: Julia Lauter", ["Julia Lauter"]),
+        ("Jake Donaldson, Managing Principal", ["Jake Donaldson"]),
+        ("Jane Roe, Staff Writer and John Doe", ["Jane Roe", "John Doe"]),
+        ("Brett Cruz, Security Expert & Gene Petrino", ["Brett Cruz", "Gene Petrino"]),
+    ],
+)
+def test_what_is_and_is_not_a_name(text: str, names: list[str]) -> None:
+    assert people(text, set()) == names
