@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.history_site import HistoricOutlet
-from tests.support.processes import ctrl_c_reaches_it
+from tests.support.processes import WAIT_S, ctrl_c_reaches_it
 from tests.support.server import Response
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def hold_articles_after(outlet: HistoricOutlet, served: int) -> threading.Event:
                 count[0] += 1
                 late = count[0] > served
             if late:
-                released.wait(timeout=300)
+                released.wait(timeout=WAIT_S)
         return respond(path)
 
     outlet.site.respond = held  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from flows.config import parse
 from flows.demo.server import SiteServer, demo_config, demo_sites, load_manifest
 from tests.support.configs import write_config
 from tests.support.hostile import HostileServer, page, unused_port
+from tests.support.processes import WAIT_S
 
 FAST = ClientSettings(connect_timeout_s=2, read_timeout_s=5, retries=0)
 NEWSMON = [sys.executable, "-m", "flows.cli"]
@@ -74,7 +75,9 @@ def test_check_names_a_bot_wall_and_a_pattern_that_matches_nothing(tmp_path: Pat
 
 def newsmon(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, COLUMNS="300", NO_COLOR="1")
-    return subprocess.run([*NEWSMON, *args], capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        [*NEWSMON, *args], capture_output=True, text=True, timeout=WAIT_S, env=env
+    )
 
 
 @pytest.mark.slow  # subprocesses

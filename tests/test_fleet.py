@@ -24,7 +24,7 @@ from extractors.records import LakeSettings
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import article, rss
-from tests.support.processes import descendants
+from tests.support.processes import WAIT_S, ctrl_c_reaches_it, descendants
 from tests.support.server import Receiver, Response, Site
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,8 @@ def _config(
     return write_config(
         tmp_path / f"newsmon-{timeout_min}.toml",
         # One extraction process per worker: three workers share two cores.
-        config_text(*blocks).replace("workers = 2", "workers = 1") + lake + rule,
+        # The local outlet's slow pages (1 s each) are far inside the read timeout.
+        config_text(*blocks, read_timeout_s=30).replace("workers = 2", "workers = 1") + lake + rule,
     )
 
 
@@ -97,6 +98,7 @@ def _worker(config: Path, tmp_path: Path, env: dict, n: int) -> subprocess.Popen
         [*NEWSMON, "worker", "--config", str(config), "--db",
          str(tmp_path / f"w{n}" / "n.duckdb")],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        preexec_fn=ctrl_c_reaches_it,  # the workers are stopped by SIGINT at the end
     )  # fmt: skip
 
 
@@ -136,7 +138,7 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
     )
     try:
         first = _pass(config, tmp_path, env)
-        assert first.wait(timeout=240) == 0, _logs(tmp_path)
+        assert first.wait(timeout=WAIT_S) == 0, _logs(tmp_path)
         # Three runs (wire and wire-again share a host), taken by more than one worker.
         took = [w for w in range(3) if "submitting flow run" in (tmp_path / f"worker{w}.log")
                 .read_text()]  # fmt: skip
@@ -160,7 +162,7 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         # slow pages, killed as soon as the first of them has been asked for.
         new = outlets["local"].publish(4, delay_s=1.0)
         doomed = _pass(impatient, tmp_path, env, "-o", "local")
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + WAIT_S
         while new[0] not in outlets["local"].site.requests:
             assert time.monotonic() < deadline, _logs(tmp_path)
             time.sleep(0.1)
@@ -169,9 +171,9 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         _kill_tree(busy[0])
         workers.remove(busy[0])
         rerun = _pass(config, tmp_path, env, "-o", "local")
-        assert rerun.wait(timeout=240) == 0, _logs(tmp_path)
+        assert rerun.wait(timeout=WAIT_S) == 0, _logs(tmp_path)
         # It gave up on the dead worker's run: its one outlet counts as failed in that pass.
-        assert doomed.wait(timeout=240) == 1, _logs(tmp_path)
+        assert doomed.wait(timeout=WAIT_S) == 1, _logs(tmp_path)
         local = store.query("SELECT canonical_url FROM articles WHERE outlet_id = 'local'").rows
         assert len(local) == len({u for (u,) in local}) == 8, _logs(tmp_path)
         assert store.query("SELECT count(*), count(DISTINCT story_id) FROM alerts").rows == [

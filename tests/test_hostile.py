@@ -28,6 +28,7 @@ from extractors.discover import DiscoveryError, parse_feed, parse_sitemap
 from extractors.http import FEED_TYPES, ClientSettings, PoliteClient
 from extractors.records import FailureKind, FetchPurpose, FetchRecord, Outlet, Page
 from tests.support.hostile import GZIP_GZIP_8GIB, HTML, HostileServer, page, respond, trickle
+from tests.support.processes import WAIT_S
 
 FAST = ClientSettings(
     connect_timeout_s=2, read_timeout_s=5, retries=2, backoff_base_s=0.01, respect_robots=False
@@ -187,7 +188,7 @@ def test_a_gzip_gzip_bomb_costs_little_memory(site: HostileServer) -> None:
     site.routes["/warm"] = page()
     probe = subprocess.run(
         [sys.executable, "-m", "tests.support.bomb_probe", site.url],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True, text=True, timeout=WAIT_S,
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr[-2000:]
     result = json.loads(probe.stdout.strip().splitlines()[-1])

@@ -18,6 +18,7 @@ from storage import lake as lakes
 from storage.db import Store
 from storage.leases import LocalLeases, PostgresLeases
 from storage.schema import MIGRATIONS
+from tests.support.processes import WAIT_S
 
 
 @pytest.fixture
@@ -175,7 +176,7 @@ def test_outlet_leases_in_postgres(postgres) -> None:
             assert not taken
         holder.kill()
         holder.wait()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + WAIT_S
         while True:
             with b.outlet("eurasianet") as taken:
                 if taken:
@@ -207,7 +208,7 @@ def test_the_write_lease_queues_writers(postgres) -> None:
             b_waiting.wait()
             time.sleep(0.2)  # room for b to get in wrongly; it must not
             order.append("a out")
-        thread.join(timeout=30)
+        thread.join(timeout=WAIT_S)
         assert order == ["a in", "a out", "b in"]
     finally:
         a.close()

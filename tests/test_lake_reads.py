@@ -27,6 +27,7 @@ from flows.cli import app
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.factories import make_article
+from tests.support.processes import WAIT_S
 
 pytestmark = pytest.mark.slow
 BATCH = 3  # articles per write: story A, its copy elsewhere, story B
@@ -125,7 +126,7 @@ def test_sql_search_and_the_desk_read_a_lake_while_it_is_written(tmp_path: Path,
         assert web.stdout is not None
         started = web.stdout.readline()  # printed once the app is made, before it listens
         assert "newsmon web:" in started and "lake" in started, started + web.stdout.read()
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=WAIT_S)
         _wait_listening(client, web)
         last = 0
         for _ in range(ROUNDS):
@@ -146,7 +147,7 @@ def test_sql_search_and_the_desk_read_a_lake_while_it_is_written(tmp_path: Path,
             seen.append((articles, found + lag, BATCH * by_copies[2], hits))
     finally:
         stop.set()
-        writer.join(timeout=120)
+        writer.join(timeout=WAIT_S)
         web.terminate()
         web.wait(timeout=30)
     assert writer.exitcode == 0

@@ -20,7 +20,7 @@ import pytest
 from storage.db import Store
 from tests.support.configs import outlet_toml, write_config
 from tests.support.pages import demo_page, rss
-from tests.support.processes import ctrl_c_reaches_it, in_session, listening
+from tests.support.processes import WAIT_S, ctrl_c_reaches_it, in_session, listening
 from tests.support.server import Response, Site, free_port_block
 
 pytestmark = pytest.mark.slow
@@ -78,7 +78,7 @@ def start(
 
 def ended(run: subprocess.Popen, tmp_path: Path) -> tuple[str, str]:
     """What the run printed, once it has exited."""
-    run.wait(timeout=120)
+    run.wait(timeout=WAIT_S)
     return (tmp_path / "run.out").read_text(), (tmp_path / "run.err").read_text()
 
 
@@ -91,7 +91,7 @@ def test_the_store_answers_before_the_first_page_arrives(tmp_path: Path, serve) 
         # The run now waits for its feed: nothing has been fetched, let alone written.
         query = subprocess.run(
             [*NEWSMON, "sql", "SELECT count(*) AS n FROM articles", "--db", str(db), "-f", "csv"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True, text=True, timeout=WAIT_S,
         )  # fmt: skip
         assert query.returncode == 0, query.stderr
         assert query.stdout.splitlines() == ["n", "0"]
@@ -175,7 +175,7 @@ def test_closing_the_pool_while_the_fork_server_imports_does_not_wait_for_it(
     evidence: the probe holds the imports until close() returns, or 20 s at most."""
     probe = subprocess.run(
         [sys.executable, "-m", "tests.support.close_probe", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=WAIT_S,
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr[-2000:]
     assert probe.stdout.strip().splitlines()[-1] == '{"closed_before_the_imports_ended": true}'

@@ -26,7 +26,7 @@ from flows.serve import next_report_at, serve_loop
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet
-from tests.support.processes import listening
+from tests.support.processes import WAIT_S, ctrl_c_reaches_it, listening
 from tests.support.server import Response, free_port_block
 
 NEWSMON = [sys.executable, "-m", "flows.cli"]
@@ -151,7 +151,7 @@ def env_without_server(tmp_path: Path) -> dict[str, str]:
 def sql(db: Path, query: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*NEWSMON, "sql", query, "--db", str(db), "--format", "csv"],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True, text=True, timeout=WAIT_S, env=env,
     )  # fmt: skip
 
 
@@ -185,6 +185,7 @@ def test_serve_runs_unattended_and_idle_ticks_leave_no_flow_run(tmp_path: Path, 
             [*NEWSMON, "serve", "--config", str(config), "--db", str(db), "--port", str(port),
              "--tick-seconds", "1"],
             stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
+            preexec_fn=ctrl_c_reaches_it,  # it is stopped by SIGINT below
         )  # fmt: skip
     api = f"http://127.0.0.1:{port}/api"
     try:
@@ -196,19 +197,19 @@ def test_serve_runs_unattended_and_idle_ticks_leave_no_flow_run(tmp_path: Path, 
         second = subprocess.run(
             [*NEWSMON, "serve", "--config", str(config), "--db", str(db),
              "--port", str(free_port_block(1, first=21100))],
-            capture_output=True, text=True, timeout=60, env=env,
+            capture_output=True, text=True, timeout=WAIT_S, env=env,
         )  # fmt: skip
         assert second.returncode == 2
         assert "already running" in second.stderr and "Traceback" not in second.stderr
 
-        flow_runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=30).json()
+        flow_runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=WAIT_S).json()
         assert [r["state_type"] for r in flow_runs] == ["COMPLETED"]  # the pass, no idle tick
-        task_runs = httpx.post(f"{api}/task_runs/filter", json={}, timeout=30).json()
+        task_runs = httpx.post(f"{api}/task_runs/filter", json={}, timeout=WAIT_S).json()
         names = {r["name"] for r in task_runs}
         assert {"ingest-serve0", "ingest-serve1"} <= names  # one task per outlet, by name
         artifacts = httpx.post(
             f"{api}/artifacts/filter",
-            json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}, timeout=30,
+            json={"artifacts": {"key": {"any_": ["ingest-summary"]}}}, timeout=WAIT_S,
         ).json()  # fmt: skip
         rows = artifacts[0]["data"]
         rows = json.loads(rows) if isinstance(rows, str) else rows

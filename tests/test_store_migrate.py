@@ -13,6 +13,7 @@ from extractors.records import Batch, LakeSettings
 from storage import migrate
 from storage.db import Store
 from tests.support.factories import make_article, make_fetch, make_report
+from tests.support.processes import WAIT_S
 
 TABLES = ("articles", "article_urls", "article_fingerprints", "fetches", "runs", "outlets")
 
@@ -70,7 +71,7 @@ def test_the_command_copies_with_a_progress_bar(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flows.cli", "store", "migrate", "--to", "lake",
          "--config", str(config), "--db", str(tmp_path / "n.duckdb")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=WAIT_S,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "copied" in done.stdout and "row(s)" in done.stdout
@@ -78,7 +79,7 @@ def test_the_command_copies_with_a_progress_bar(tmp_path: Path) -> None:
     again = subprocess.run(
         [sys.executable, "-m", "flows.cli", "sql", "SELECT count(*) FROM articles",
          "--config", str(config), "--format", "csv"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=WAIT_S,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().splitlines()[-1] == "3"

@@ -19,6 +19,7 @@ import pytest
 from extractors.records import Batch
 from storage.db import Store
 from tests.support.factories import make_article
+from tests.support.processes import WAIT_S
 
 # The module fixture runs the whole demo pipeline (Prefect start-up included) before the first
 # test: on a busy machine that alone has taken minutes.
@@ -49,7 +50,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "PREFECT_HOME": str(tmp / "prefect"), "DO_NOT_TRACK": "1"}
     demo = subprocess.run(
         [str(NEWSMON), "demo", "--db", str(db), "--port", str(_free_port())],
-        capture_output=True, text=True, timeout=280, env=env, cwd=tmp,
+        capture_output=True, text=True, timeout=WAIT_S, env=env, cwd=tmp,
     )  # fmt: skip
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
     assert f"newsmon web --db {db}" in demo.stdout  # the demo says how to open the desk
@@ -159,7 +160,7 @@ def test_alerts_coverage_and_outlets_render(page, desk: str, tmp_path: Path) -> 
 def test_the_atom_feed_validates(desk: str) -> None:
     import feedparser
 
-    body = urllib.request.urlopen(desk + "/alerts.atom", timeout=30).read()
+    body = urllib.request.urlopen(desk + "/alerts.atom", timeout=WAIT_S).read()
     parsed = feedparser.parse(body)
     assert not parsed.bozo and parsed.version == "atom10" and parsed.entries
     assert all(any(k.rel == "alternate" for k in e.links) for e in parsed.entries)

@@ -12,6 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# How long a test waits for a process, a thread or an answer before it calls it hung: a guard
+# against a hang, never a bound on speed (a pass that takes seconds on a quiet machine takes
+# minutes beside other work). Below conftest's guard for a whole slow test, so that the test's
+# own message, with the logs it gathers, says what hung.
+WAIT_S = 600
+
 
 @contextmanager
 def held_by_other_process(db: Path, seconds: float = 60) -> Iterator[subprocess.Popen]:
