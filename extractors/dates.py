@@ -40,6 +40,7 @@ _MODIFIED_META = (
     "article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified",
     "dc.date.modified", "updated",
 )  # fmt: skip
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _WANTED_META = frozenset(_PUBLISHED_META + _MODIFIED_META)
 
 # Compiled once: these run on every page. (Through the attribute axis: a third of the time of
@@ -221,7 +222,9 @@ def plausible(date: datetime | None) -> bool:
 def month_first(tree: lxml.html.HtmlElement) -> bool:
     """Whether the page writes 3/4/2025 for March 4: American English, or English of no stated
     country; the rest of the world writes the day first."""
-    lang = (tree.get("lang") or "").strip().lower().replace("_", "-")
+    # XHTML pages may declare their language as xml:lang only.
+    declared = tree.get("lang") or tree.get("xml:lang") or tree.get(_XML_LANG)
+    lang = (declared or "").strip().lower().replace("_", "-")
     return lang in ("", "en", "en-us") or lang.startswith("en-us")
 
 

@@ -8,7 +8,10 @@ an h1 wins when the page's metadata agrees with it; the metadata titles, strippe
 and sections, are the fallback. Order, recorded as TitleSource:
 
 1. `h1`: an h1 (or a part of one, leaving out a kicker) that the JSON-LD headline, og:title,
-   `<title>` or the feed's title agrees with; of several, the one agreeing best.
+   `<title>` or the feed's title agrees with; of several, the one agreeing best. Of an h1's
+   readings: without its kicker when that agrees; else the one a metadata title spells exactly
+   (a part, the h1 without a section's label); else the first agreeing. An h1 that is one whole
+   part of "Headline | Site" agrees even when the site's name is unknown.
 2. `h1` too: the page's one h1 when the page has no metadata title at all.
 3. `jsonld`, `og` (og:title, twitter:title), `title`, `feed`: the first present, stripped.
 """
@@ -16,7 +19,6 @@ and sections, are the fallback. Order, recorded as TitleSource:
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,34 +28,44 @@ import lxml.html
 
 from extractors.article_text import normalize_text
 from extractors.records import TitleSource
+from extractors.sitename import (  # noqa: F401 - site_names and strip_site are re-exported
+    NOT_ALNUM,
+    PREFIX,
+    SEPARATOR,
+    host_labels,
+    is_site,
+    path_words,
+    short,
+    site_names,
+    squash,
+    strip_site,
+)
 
 # Dice overlap of words between an h1 and a metadata title above which they name the same story:
 # an SEO rewrite of the headline shares about half its words with it, a logo or "Menu" none.
 AGREE = 0.5
-MAX_HEADLINE_WORDS = 40
-KICKER_WORDS = 8  # a label before the headline in the same h1 is a few words at most  # an h1 longer than this is a paragraph styled big, not a headline
-_SECTION_WORDS = 3  # a segment this short beside the site's name is a section ("World News")
+MAX_HEADLINE_WORDS = 40  # an h1 longer than this is a paragraph styled big, not a headline
+KICKER_WORDS = 8  # a label before the headline in the same h1 is a few words at most
 _ARTICLE_TYPES = ("article", "posting", "report")  # NewsArticle, BlogPosting, Report, ...
 
-# Strong separators between a headline and a site or section name; a colon only splits off a
-# prefix that turns out to be the site's or section's name ("Blog: ...", "Leadfeeder: ...").
-_SEPARATOR = re.compile(r"\s+(?:[|–—»·•/~]|::|-{1,2})\s+|\s*\|\s*")
-_PREFIX = re.compile(r"^([^:]{2,40}):\s+")
-_NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _META_TITLES = lxml.etree.XPath(
     "//meta[@property='og:title' or @name='og:title' or @name='twitter:title'"
     " or @property='twitter:title']"
-)
-_SITE_META = lxml.etree.XPath(
-    "//meta[@property='og:site_name' or @name='application-name' or @name='apple-mobile-web-app-title'"
-    " or @name='publisher' or @name='twitter:site']/@content"
 )
 # Inside an h1 but not the headline: a dateline, a byline block, a divider or a subtitle block.
 _NOT_HEADLINE = frozenset({"time", "div", "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "small"})
 # Elements that emphasise words of the headline itself rather than label it.
 _INLINE = frozenset({"em", "strong", "i", "b", "a", "mark", "q", "abbr", "sup", "sub", "u", "cite"})
-_LEADING_SEPARATORS = " :|-–—/·•»"
-_GENERIC_LABELS = {"www", "com", "org", "net", "co", "edu", "gov", "blog", "news", "amp", "m"}
+_LEADINGSEPARATORS = " :|-–—/·•»"
+_SCREEN_READER_ONLY = (
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader",
+    "a11y-hidden",
+)
+_INVISIBLE = str.maketrans({"\u00ad": None, "\u200b": None, "\u2060": None, "\ufeff": None})
+_QUOTES = "\"'«»„“”‘’‚‹›「『"
 
 
 @dataclass(frozen=True)
@@ -73,33 +85,27 @@ def headline(
 ) -> Headline:
     """`names`: the site's names (site_names), which are never the headline."""
     names = names | host_labels(url)
-    sections = _path_words(url)
+    sections = path_words(url)
     metadata = [
         (strip_site(raw, names, sections), source)
         for raw, source in _metadata_titles(tree, jsonld, feed_title)
     ]
     metadata = [(title, source) for title, source in metadata if title]
+    judge = _Judge(
+        metadata, _segments(raw for raw, _ in _metadata_titles(tree, jsonld, feed_title))
+    )
     parts = urlsplit(url)
     home = f"{parts.scheme}://{parts.netloc}/"
     best: tuple[str, lxml.html.HtmlElement] | None = None
     best_agreement = 0.0
     first: tuple[str, lxml.html.HtmlElement] | None = None
     for h1 in tree.iter("h1"):
-        # The h1's most likely reading that the metadata agrees with, scored by its best one.
-        chosen, top = None, 0.0
-        for text in _readings(h1, home):
-            text = strip_site(text, names, sections)
-            if not text or _is_site(text, names) or len(text.split()) > MAX_HEADLINE_WORDS:
-                continue
-            first = first or (text, h1)
-            agreement = max((dice(text, title) for title, _ in metadata), default=0.0)
-            top = max(top, agreement)
-            if chosen is None and agreement >= AGREE:
-                chosen = text
+        chosen, top, plain = _reading(h1, home, names, sections, judge)
+        first = first or ((plain, h1) if plain else None)
         if chosen is not None and top > best_agreement:
             best, best_agreement = (chosen, h1), top
     if best is not None:
-        return Headline(best[0], TitleSource.H1, best[1], _text(best[1]))
+        return Headline(judge.spelled(best[0]), TitleSource.H1, best[1], _text(best[1]))
     if metadata:
         element = first[1] if first else None
         return Headline(*metadata[0], element, _text(element) if element is not None else None)
@@ -108,22 +114,114 @@ def headline(
     return Headline(None, None, None)
 
 
-def _readings(h1: lxml.html.HtmlElement, home: str) -> list[str]:
+@dataclass(frozen=True)
+class _Judge:
+    """How well a reading of an h1 agrees with the page's metadata titles."""
+
+    titles: list[tuple[str, TitleSource]]  # stripped of site names and sections
+    segments: frozenset[str]  # the raw titles' parts between separators, normalized
+
+    def agreement(self, text: str) -> float:
+        return max((dice(text, title) for title, _ in self.titles), default=0.0)
+
+    def a_part(self, text: str) -> bool:
+        """Whether the text is one whole part of a "Headline | Site" title: the headline even
+        when the site's name is unknown (no og:site_name, a host that does not spell it) and
+        stripping took the wrong end."""
+        return normalize_text(text) in self.segments
+
+    def spelled(self, text: str) -> str:
+        """The metadata's spelling of the same letters: an h1 laid out as two lines (a topline
+        and the headline) loses the colon that the page's title writes between them."""
+        letters = NOT_ALNUM.sub("", text)
+        for title, _ in self.titles:
+            # Only inside: what the title adds at its ends is decoration ("Headline ›").
+            same_ends = title[:1] == text[:1] and title[-1:] == text[-1:]
+            if same_ends and NOT_ALNUM.sub("", title) == letters:
+                return title
+        return text
+
+
+def _segments(raw_titles: Iterable[str]) -> frozenset[str]:
+    found = set()
+    for raw in raw_titles:
+        parts = SEPARATOR.split(" ".join(html.unescape(raw).split()))
+        if len(parts) > 1:
+            found.update(normalize_text(part) for part in parts)
+    found.discard("")
+    return frozenset(found)
+
+
+def _reading(
+    h1: lxml.html.HtmlElement, home: str, names: set[str], sections: set[str], judge: _Judge
+) -> tuple[str | None, float, str | None]:
+    """The h1's most likely reading that the metadata agrees with, its best agreement, and its
+    first plausible reading whatever the metadata says. Without a kicker first (when the
+    metadata agrees with it); else the reading the metadata spells exactly (a part of the h1
+    or the h1 without a section label); else the first agreeing."""
+    readings, kicker = _readings(h1, home)
+    linked = bool(h1.xpath(".//a"))  # a logo's h1 links somewhere; it may be a title's part too
+    scored: list[tuple[str, float]] = []
+    for index, raw in enumerate(readings):
+        # The site's exact names only: "Welpen kaufen – ..." on welpen.example is a headline.
+        text = strip_site(raw, names, sections, fuzzy=False)
+        if not text or text.endswith(":") or len(text.split()) > MAX_HEADLINE_WORDS:
+            continue  # a label alone ("Politics:") is no headline
+        agreement = judge.agreement(text)
+        if agreement < AGREE and is_site(text, names):
+            continue  # the site's logo or name
+        if agreement < AGREE and not linked and judge.a_part(text):
+            agreement = AGREE
+        if index == 0 and kicker and agreement >= AGREE:
+            return text, agreement, text
+        scored.append((text, agreement))
+    if not scored:
+        return None, 0.0, None
+    top = max(agreement for _, agreement in scored)
+    agreeing = [text for text, agreement in scored if agreement >= AGREE]
+    exact = [text for text, agreement in scored if agreement == 1.0]
+    chosen = (exact or agreeing or [None])[0]
+    return chosen, top, scored[0][0]
+
+
+def _readings(h1: lxml.html.HtmlElement, home: str) -> tuple[list[str], bool]:
     """What the h1 may mean, most likely first: without a kicker (a short label in an element
     of its own before the headline: "Covid-19:", a section, a date), without the dates, bylines
     and blocks nested in it, as a whole, and its parts one by one. None when the h1 is a link to
-    the home page: the site's logo."""
+    the home page: the site's logo. Labels for screen readers only ("Headline:") are left out.
+    Also whether the first reading is the one without a kicker."""
     links = h1.xpath(".//a/@href")
     if links and all(_is_home(str(href), home) for href in links):
-        return []
-    readings = []
+        return [], False
     kicker = _kicker(h1)
+    rest = ""
     if kicker is not None:
-        rest = _text(h1, skip=lambda el: el is kicker or el.tag in _NOT_HEADLINE)
-        readings.append(rest.lstrip(_LEADING_SEPARATORS))
-    readings += [_text(h1, skip=lambda el: el.tag in _NOT_HEADLINE), _text(h1)]
-    readings += [_text(child) for child in h1 if isinstance(child.tag, str)]
-    return [r for r in dict.fromkeys(readings) if r]
+        rest = _text(h1, skip=lambda el: el is kicker or el.tag in _NOT_HEADLINE or _unseen(el))
+        rest = rest.lstrip(_LEADINGSEPARATORS)
+    readings = [rest]
+    shown = _text(h1, skip=lambda el: el.tag in _NOT_HEADLINE or _unseen(el))
+    readings += [shown, _text(h1, skip=_unseen)]
+    readings += [_text(child, skip=_unseen) for child in h1 if isinstance(child.tag, str)]
+    # Last, and only chosen when the metadata spells them exactly: the h1 without a section's
+    # label ("Blog: Headline"; a quotation before the colon is the headline's own), and without
+    # its first element (an emphasised topic: "<em>Holocaust-Gedenktag</em> Erinnerung ...").
+    label = PREFIX.match(shown)
+    if label and short(label.group(1)) and label.group(1)[:1] not in _QUOTES:
+        readings.append(shown[label.end() :])
+    opening = next((child for child in h1 if isinstance(child.tag, str)), None)
+    if opening is not None and not (h1.text or "").strip():
+        readings.append(_text(h1, skip=lambda el: el is opening or _unseen(el)))
+    readings = [r for r in dict.fromkeys(readings) if r]
+    return readings, bool(rest)
+
+
+def _unseen(element: lxml.html.HtmlElement) -> bool:
+    """A label for screen readers only ("Headline:"); punctuation stays, as the page's title
+    reads the kicker and the headline with the colon the layout shows as a line break."""
+    classes = element.get("class") or ""
+    return any(mark in classes for mark in _SCREEN_READER_ONLY) and any(
+        ch.isalpha() for ch in element.text_content()
+    )
 
 
 def _kicker(h1: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
@@ -140,6 +238,8 @@ def _kicker(h1: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     after = (first.tail or "").strip() or (_text(following) if following is not None else "")
     if label.endswith(":") or after.startswith(":"):
         return None
+    if after[:1].islower():
+        return None  # the sentence goes on: "<span>Ehezoff</span> der Pochers eskaliert"
     return first if 0 < len(label.split()) <= KICKER_WORDS else None
 
 
@@ -162,6 +262,7 @@ def _text(
                 add(child.tail)
 
     def add(text: str) -> None:
+        text = text.translate(_INVISIBLE)  # soft hyphens break words apart for the comparison
         # Two elements shown as separate lines often meet without a space in the markup
         # ("Alternatives</span><span>Top tools"): a capital right after a small letter parts them.
         if parts and parts[-1][-1:].islower() and text[:1].isupper():
@@ -198,106 +299,6 @@ def _metadata_titles(
         yield title.text_content(), TitleSource.TITLE
     if feed_title:
         yield feed_title, TitleSource.FEED
-
-
-def site_names(
-    tree: lxml.html.HtmlElement, jsonld: Sequence[dict], url: str, sitename: str | None
-) -> set[str]:
-    """The site's names as the page declares them (og:site_name, the publisher...) and its
-    host name, squashed to letters and digits ("Aze.Media" and aze.media meet as "azemedia")."""
-    raw = [str(v) for v in _SITE_META(tree)]
-    if sitename:
-        raw.append(sitename)
-    for node in jsonld:
-        types = node.get("@type")
-        types = [types] if isinstance(types, str) else (types or [])
-        organisation = ("WebSite", "Organization", "NewsMediaOrganization")
-        if any(str(t) in organisation for t in types) and isinstance(node.get("name"), str):
-            raw.append(node["name"])
-        publisher = node.get("publisher")
-        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
-            raw.append(publisher["name"])
-    names = {_squash(html.unescape(name).lstrip("@")) for name in raw}
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    names.add(_squash(host))
-    names.discard("")
-    return names
-
-
-def host_labels(url: str) -> set[str]:
-    """The distinctive labels of the host name ("fool" of www.fool.com): a title's segment
-    naming the site often spells just that."""
-    host = (urlsplit(url).hostname or "").lower()
-    labels = [label for label in host.split(".")[:-1] if label not in _GENERIC_LABELS]
-    return {_squash(label) for label in labels if len(label) >= 4}
-
-
-def strip_site(title: str, names: set[str], sections: set[str] = frozenset()) -> str:
-    """The title without the site's name and the sections beside it, at either end."""
-    title = " ".join(html.unescape(title).split())
-    parts = [part for part in _SEPARATOR.split(title) if part.strip()]
-    if len(parts) > 1:
-        site = [_is_site(part, names) or _squash(part) in sections for part in parts]
-        if not all(site):
-            start, end = 0, len(parts)
-            while site[start]:
-                start += 1
-            while site[end - 1]:
-                end -= 1
-            # A short segment that the site's name leaves at an end is its section.
-            if end < len(parts) and end - start > 1 and _short(parts[end - 1]):
-                end -= 1
-            if start > 0 and end - start > 1 and _short(parts[start]):
-                start += 1
-            title = _join(title, parts[start:end])
-    parts = title.split(" | ")
-    # A bar sets apart the site's chrome even when its name is unknown: a short segment at an
-    # end beside a longer headline goes.
-    if len(parts) == 2 and _short(parts[1], 4) and len(parts[0].split()) > len(parts[1].split()):
-        title = parts[0]
-    elif len(parts) == 2 and _short(parts[0], 4) and len(parts[1].split()) > len(parts[0].split()):
-        title = parts[1]
-    prefix = _PREFIX.match(title)
-    # Exactly the site's name: a colon inside a headline is common, and a prefix merely
-    # containing a label of the host is the headline's own ("Teaching Online: ...").
-    if prefix and _squash(prefix.group(1)) in names:
-        title = title[prefix.end() :]
-    words = title.split()
-    for name in (words[0], words[-1]) if len(words) > 2 else ():
-        # A host name at an end without a separator: "example.com Vibe Coding".
-        if "." in name.strip(".") and _squash(name) in names:
-            title = title.removeprefix(name).removesuffix(name).strip()
-    return title
-
-
-def _join(title: str, parts: list[str]) -> str:
-    """The kept parts as the title spells them, separators between them included."""
-    begin = title.find(parts[0])
-    end = title.rfind(parts[-1]) + len(parts[-1])
-    return title[begin:end].strip() if begin >= 0 and end > begin else " ".join(parts)
-
-
-def _short(part: str, words: int = _SECTION_WORDS) -> bool:
-    return len(part.split()) <= words
-
-
-def _is_site(text: str, names: set[str]) -> bool:
-    squashed = _squash(text)
-    if not squashed:
-        return False
-    return squashed in names or any(
-        len(name) >= 4 and name in squashed and len(squashed) <= len(name) + 8 for name in names
-    )
-
-
-def _path_words(url: str) -> set[str]:
-    """Words of the URL's path that name sections (/blog/, /opinion/, /world-news/)."""
-    segments = urlsplit(url).path.strip("/").split("/")[:-1]
-    return {_squash(s) for s in segments if s and not s.isdigit() and len(s) <= 30}
-
-
-def _squash(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.casefold())
 
 
 def dice(a: str, b: str) -> float:

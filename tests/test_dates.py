@@ -193,3 +193,10 @@ def test_a_slashed_date_is_read_as_the_pages_country_writes_it(lang: str, expect
         f"<html lang='{lang}'><body><h1>Talks resume</h1><p>03/10/2023</p></body></html>"
     )
     assert published(tree, [], None, next(tree.iter("h1"))) == (day(expected), "dateline")
+
+
+def test_an_xhtml_page_declares_its_country_in_xml_lang() -> None:
+    tree = lxml.html.fromstring(
+        '<html xml:lang="en-GB"><body><h1>Talks resume</h1><p>02/10/2020</p></body></html>'
+    )
+    assert published(tree, [], None, next(tree.iter("h1"))) == (day("2020-10-02"), "dateline")

@@ -134,3 +134,71 @@ def test_a_colon_prefix_that_merely_contains_the_hosts_name_stays() -> None:
     assert (got.text, got.source) == ("Teaching Online: Effective Practices", TitleSource.H1)
     # The site's own name before a colon still goes.
     assert strip_site("Caspian Daily: Gas deal signed", SITE) == "Gas deal signed"
+
+
+def og(title: str) -> str:
+    return f'<meta property="og:title" content="{title}">'
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        # A label for screen readers only is not shown.
+        (og("Baku and Moscow sign gas deal"),
+         '<h1><span class="visually-hidden">Headline:</span> Baku and Moscow sign gas deal</h1>',
+         "Baku and Moscow sign gas deal"),
+        # Soft hyphens (for line breaking) do not split the words the metadata is compared on.
+        (og("Газовая сделка: Баку и Москва подписали соглашение"),
+         "<h1><span>Газовая сделка<span class='sr-only'>:</span></span> "
+         "<span>Ба\u00adку и Мо\u00adсква под\u00adпи\u00adса\u00adли со\u00adгла\u00adше\u00adние"
+         "</span></h1>",
+         "Газовая сделка: Баку и Москва подписали соглашение"),
+        # The first word in an element of its own, the sentence going on: no kicker.
+        (og("Bakı ilə Moskva arasında qaz sazişi imzalandı"),
+         "<h1><span class='mc'>Bakı</span> ilə Moskva arasında qaz sazişi imzalandı</h1>",
+         "Bakı ilə Moskva arasında qaz sazişi imzalandı"),
+        # The topic before a colon, in its own element: the part the metadata spells exactly.
+        (og("Baku and Moscow sign gas deal"),
+         "<h1><span class='topic'>Energy <span class='u-a11y-hidden'>:</span></span>"
+         "<span>Baku and Moscow sign gas deal</span></h1>",
+         "Baku and Moscow sign gas deal"),
+        # An emphasised topic opening the h1.
+        (og("Baku and Moscow sign gas deal"),
+         "<h1><em>Energy </em>Baku and Moscow sign gas deal</h1>", "Baku and Moscow sign gas deal"),
+        # A section's label before a colon goes; a quotation before a colon is the headline's.
+        ("<title>Baku and Moscow sign gas deal | Caspian Daily</title>",
+         "<h1>Blog: Baku and Moscow sign gas deal</h1>", "Baku and Moscow sign gas deal"),
+        (og("Aliyev on the gas deal"), '<h1>"A new route": Aliyev on the gas deal</h1>',
+         '"A new route": Aliyev on the gas deal'),
+        # A topline and the headline laid out as two lines: the title's colon between them.
+        (og("Energy transit: Baku and Moscow sign gas deal"),
+         "<h1>Energy transit<br>Baku and Moscow sign gas deal</h1>",
+         "Energy transit: Baku and Moscow sign gas deal"),
+    ],
+)  # fmt: skip
+def test_how_the_h1_reads(head: str, body: str, expected: str) -> None:
+    got = read(head, body)
+    assert (got.text, got.source) == (expected, TitleSource.H1)
+
+
+def test_an_h1_that_is_one_part_of_the_title_wins_though_the_site_is_unknown() -> None:
+    # No og:site_name, and a host that does not spell the site: stripping "Headline | Site" by
+    # length alone takes the wrong end.
+    head = "<title>Gas Transit | Economic Research Service</title>"
+    got = read(head, "<h1>Gas Transit</h1>")
+    assert (got.text, got.source) == ("Gas Transit", TitleSource.H1)
+    # A linked h1 that is a part of the title is the site's logo.
+    head = "<title>Baku and Moscow sign gas deal | Energy Review</title>"
+    got = read(head, '<h1><a href="https://archive.example/energy-review/">Energy Review</a></h1>')
+    assert (got.text, got.source) == ("Baku and Moscow sign gas deal", TitleSource.TITLE)
+
+
+def test_a_headline_that_contains_the_sites_name_is_no_logo() -> None:
+    url = "https://www.caspianenergy.example/catalog/"
+    page = (
+        "<html><head><title>Caspian Energy Catalog Index</title></head><body>"
+        "<h1>Caspian Energy Catalog</h1></body></html>"
+    )
+    tree = lxml.html.fromstring(page)
+    got = headline(tree, [], url, site_names(tree, [], url, None))
+    assert (got.text, got.source) == ("Caspian Energy Catalog", TitleSource.H1)
