@@ -66,7 +66,7 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
     jsonld = _jsonld_nodes(tree)
     site = site_names(tree, jsonld, job.final_url, None)
     heading = headline(tree, jsonld, job.final_url, site, job.hint_title)
-    page_date = published(tree, jsonld, job.hint_published, heading.element)
+    page_date = published(tree, jsonld, job.hint_published, heading.element, job.final_url)
     doc = trafilatura.bare_extraction(
         tree,
         url=job.final_url,

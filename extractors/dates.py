@@ -18,6 +18,14 @@ from datetime import UTC, datetime, timedelta
 import lxml.etree
 import lxml.html
 
+from extractors.datetext import (  # noqa: F401 - the labels and parse_date are re-exported
+    DATE_WORDS,
+    PUBLISHED_LABEL,
+    UPDATED_LABEL,
+    as_the_url_reads,
+    human_date,
+    parse_date,
+)
 from extractors.discover import parse_datetime
 from extractors.records import DateSource
 
@@ -54,53 +62,7 @@ _TEXT_AFTER = lxml.etree.XPath(
     f"following::text()[normalize-space()][position() <= {DATELINE_TEXTS}]"
 )
 
-PUBLISHED_LABEL = re.compile(
-    r"\b(?:published|posted|first published|опубликовано|дата публикации|dərc (?:olunub|edilib)|"
-    r"veröffentlicht|publié|publicado)\b",
-    re.I,
-)
-UPDATED_LABEL = re.compile(
-    r"\b(?:updated|last updated|modified|last modified|reviewed|обновлено|изменено|yenilənib|"
-    r"aktualisiert|mis à jour|actualizado)\b",
-    re.I,
-)
 _SEGMENTS = re.compile(r"\s*(?:\||•|·|—)\s*")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            "january jan январь января янв yanvar ocak januar janvier enero",
-            "february feb февраль февраля фев fevral şubat februar février febrero",
-            "march mar март марта mart märz mars marzo",
-            "april apr апрель апреля апр aprel nisan avril abril",
-            "may май мая may mayıs mai mayo",
-            "june jun июнь июня iyun haziran juni juin junio",
-            "july jul июль июля iyul temmuz juli juillet julio",
-            "august aug август августа авг avqust ağustos août agosto",
-            "september sep sept сентябрь сентября сен sentyabr eylül septembre septiembre",
-            "october oct октябрь октября окт oktyabr ekim oktober octobre octubre",
-            "november nov ноябрь ноября ноя noyabr kasım novembre noviembre",
-            "december dec декабрь декабря дек dekabr aralık dezember décembre diciembre",
-        ),
-        start=1,
-    )
-    for name in names.split()
-}
-_WEEKDAYS = (
-    "monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag "
-    "freitag samstag sonntag понедельник вторник среда четверг пятница суббота воскресенье "
-    "bazar ertəsi çərşənbə cümə şənbə"
-)
-# Where a date starts in a line of text: a weekday, or a month's name before its day.
-DATE_WORDS = re.compile(
-    r"\b(?:" + "|".join(_WEEKDAYS.split()) + r")\b|\b(?:"
-    + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s*\d",
-    re.I,
-)  # fmt: skip
-_MONTH = r"([^\W\d_]{3,10})\.?"
-_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+{_MONTH},?\s+(\d{{4}})\b")
-_MONTH_DAY_YEAR = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b")
-_NUMERIC = re.compile(r"\b(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})\b")
 
 
 def published(
@@ -108,9 +70,22 @@ def published(
     jsonld: Sequence[dict],
     feed_date: datetime | None,
     headline: lxml.html.HtmlElement | None,
+    url: str = "",
 ) -> tuple[datetime, DateSource] | None:
     """The strongest plausible publication date the page or its feed states outright, tried in
     order of trust and only as far as needed."""
+    found = _published(tree, jsonld, feed_date, headline)
+    if found is not None and found[1] is DateSource.DATELINE:
+        return as_the_url_reads(found[0], url), DateSource.DATELINE
+    return found
+
+
+def _published(
+    tree: lxml.html.HtmlElement,
+    jsonld: Sequence[dict],
+    feed_date: datetime | None,
+    headline: lxml.html.HtmlElement | None,
+) -> tuple[datetime, DateSource] | None:
     us = month_first(tree)
     signals: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
         (lambda: _jsonld_date(jsonld, ("datePublished", "dateCreated"), us), DateSource.JSONLD),
@@ -228,49 +203,6 @@ def month_first(tree: lxml.html.HtmlElement) -> bool:
     return lang in ("", "en", "en-us") or lang.startswith("en-us")
 
 
-def parse_date(value: str, month_first: bool = True) -> datetime | None:
-    """ISO 8601 or RFC 822, else a date as people write it ("Oct 31, 2025", "31.10.2025",
-    «3 декабря 2025», "3 dekabr 2025"), taken as midnight UTC. `month_first`: how to read
-    3/4/2025 (see month_first())."""
-    value = value.strip()
-    if not value:
-        return None
-    date = parse_datetime(value)
-    if date is not None:
-        return date
-    return _human_date(value, month_first)
-
-
-def _human_date(text: str, month_first: bool = True) -> datetime | None:
-    for pattern, order in ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy")):
-        match = pattern.search(text)
-        if match:
-            parts = dict(zip(order, match.groups(), strict=True))
-            month = _MONTHS.get(parts["m"].casefold())
-            if month:
-                return _make(int(parts["y"]), month, int(parts["d"]))
-    match = _NUMERIC.search(text)
-    if not match:
-        return None
-    first, separator, middle, last = match.groups()
-    if len(first) == 4:
-        return _make(int(first), int(middle), int(last))
-    year = int(last) + (2000 if len(last) == 2 else 0)
-    day, month = int(first), int(middle)
-    # A slash is month first where the page is American (unless the first number cannot be a
-    # month); dots and dashes are day first, as most of the world writes them.
-    if separator == "/" and month_first and day <= 12:
-        day, month = month, day
-    return _make(year, month, day)
-
-
-def _make(year: int, month: int, day: int) -> datetime | None:
-    try:
-        return datetime(year, month, day, tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def _jsonld_date(jsonld: Sequence[dict], keys: tuple[str, ...], us: bool) -> datetime | None:
     fallback = None
     for node in jsonld:
@@ -360,7 +292,7 @@ def _dateline(
                 label_updated = True
             elif PUBLISHED_LABEL.search(text):
                 label_updated = False
-            date = _human_date(text, us)
+            date = human_date(text, us)
             if date is None:
                 continue
             if label_updated:

@@ -200,3 +200,20 @@ def test_an_xhtml_page_declares_its_country_in_xml_lang() -> None:
         '<html xml:lang="en-GB"><body><h1>Talks resume</h1><p>02/10/2020</p></body></html>'
     )
     assert published(tree, [], None, next(tree.iter("h1"))) == (day("2020-10-02"), "dateline")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://wine.example/blog/2023/october/03/wine-styles/", "2023-10-03"),
+        ("https://wine.example/blog/2023/10/03/wine-styles/", "2023-10-03"),
+        ("https://wine.example/blog/wine-styles/", "2023-03-10"),  # no word from the URL
+    ],
+)
+def test_the_articles_dated_url_tells_day_from_month(url: str, expected: str) -> None:
+    tree = lxml.html.fromstring(
+        "<html lang='en'><body><h1>Wine styles</h1><p>03/10/2023</p><p>by the editors</p>"
+        "</body></html>"
+    )
+    got = published(tree, [], None, next(tree.iter("h1")), url)
+    assert got == (day(expected), "dateline")
