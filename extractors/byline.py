@@ -40,31 +40,33 @@ NEAR_AFTER = 400  # elements after the headline searched for its byline
 NEAR_BEFORE = 120  # and before it (some layouts put the byline above the headline)
 TEXT_AFTER = 25  # text pieces after the headline searched for a labelled byline
 BYLINE_WORDS = 20  # "This post was written by Jane Roe, Head of Marketing": longer is prose
+BOX_LABEL_CHARS = 160  # "Written by Jane Roe, Staff Writer" and its spacing; longer is prose
 MAX_BOX_LABELS = 12  # label candidates read after the article: boxes come one or two
 PROSE_BLOCKS = 2  # a standfirst, then the body: the byline is above the second paragraph
 
+# Each attribute is tested for presence before its contains() calls: most elements have no
+# class, id or link, and the contains() calls are what this search costs.
 _BYLINE = (
-    "@rel='author' or @itemprop='author' or @itemprop='creator' or contains(@class,'author')"
-    " or contains(@class,'byline') or contains(@class,'Author') or contains(@class,'Byline')"
-    " or contains(@id,'author') or contains(@id,'byline') or contains(@class,'writer')"
-    " or contains(@class,'autor') or contains(@class,'avtor') or contains(@class,'reporter')"
+    "@rel='author' or @itemprop='author' or @itemprop='creator'"
+    " or (@class and (contains(@class,'author') or contains(@class,'byline')"
+    " or contains(@class,'Author') or contains(@class,'Byline') or contains(@class,'writer')"
+    " or contains(@class,'autor') or contains(@class,'avtor') or contains(@class,'reporter')))"
+    " or (@id and (contains(@id,'author') or contains(@id,'byline')))"
     # A link to the author's page ("/author/jane-roe", "/blog-authors/...") is a byline
     # whatever its class.
-    " or contains(@href,'/author/') or contains(@href,'/authors/') or contains(@href,'-authors/')"
-    " or contains(@href,'/autor/') or contains(@href,'/avtor/')"
+    " or (@href and (contains(@href,'/author/') or contains(@href,'/authors/')"
+    " or contains(@href,'-authors/') or contains(@href,'/autor/') or contains(@href,'/avtor/')))"
 )
 _AFTER = lxml.etree.XPath(f"following::*[position() <= {NEAR_AFTER}][{_BYLINE}]")
 _BEFORE = lxml.etree.XPath(f"preceding::*[position() <= {NEAR_BEFORE}][{_BYLINE}]")
 _ANYWHERE = lxml.etree.XPath(f"//body//*[{_BYLINE}]")
 _TEXT_AFTER = lxml.etree.XPath(f"following::text()[normalize-space()][position() <= {TEXT_AFTER}]")
-# Short text pieces holding an author box's label, found by lxml (a fraction of the cost of
-# reading every text piece in Python); _STRONG_LABEL then checks that the label opens them.
-_LOWER = "translate(., 'ABDEFHILMNOPRSTUWYÜ', 'abdefhilmnoprstuwyü')"
+# Text pieces holding an author box's label, found by lxml (a fraction of the cost of
+# reading every text piece in Python; the first letter left out, either case matches);
+# _STRONG_LABEL then checks that the label opens them.
 _BOX_TEST = (
-    f"[string-length(normalize-space()) < 120][contains({_LOWER}, 'written by')"
-    f" or contains({_LOWER}, 'posted by') or contains({_LOWER}, 'authored by')"
-    f" or contains({_LOWER}, 'author') or contains(., 'Автор') or contains(., 'автор')"
-    f" or contains({_LOWER}, 'müəllif')]"
+    "[contains(., 'ritten by') or contains(., 'osted by') or contains(., 'uthor')"
+    " or contains(., 'втор') or contains(., 'üəllif')]"
 )
 _BOX_LABELS = lxml.etree.XPath(f"following::text(){_BOX_TEST}")
 _BOX_LABELS_ANYWHERE = lxml.etree.XPath(f"//body//text(){_BOX_TEST}")
@@ -79,7 +81,6 @@ _STRONG_LABEL = re.compile(
 )
 _AUTHOR_WORD = re.compile(r"authors?|автор|müəllif", re.I)
 _INLINE = frozenset(["a", "span", "em", "strong", "b", "i", "u", "small", "mark", "font", "sup"])
-_PRECEDING_TEXT = lxml.etree.XPath("preceding::text()[normalize-space()][1]")
 _TAG_HREF = re.compile(r"/(?:tags?|topics?|category|categories|section)/|[?&](?:content_)?topic=")
 _META = lxml.etree.XPath(
     "//meta[@name='author' or @property='article:author' or @name='article:author'"
@@ -160,7 +161,7 @@ def _bylines(
     else:
         nearby = _ANYWHERE(tree)
     for element in nearby:
-        if _aside(element) or _tag_link(element) or _after_not_author_label(element):
+        if _aside(element) or _tag_link(element):
             continue
         strong = (
             element.get("rel") == "author"
@@ -168,7 +169,7 @@ def _bylines(
             or _names_its_page(element)
         )
         found = read_names(element.itertext(), site, declared, strong=strong, need_label=False)
-        if not found:
+        if not found or _after_not_author_label(element):
             continue
         # Each author in an element of its own: the names their container holds.
         parent = element.getparent()
@@ -191,15 +192,15 @@ def _author_box(
     or a name with "Author" under it ("Jane Roe | Author"). A bare "By" is not enough there:
     teasers of other articles have one too."""
     found = _BOX_LABELS(headline) if headline is not None else _BOX_LABELS_ANYWHERE(tree)
-    for text in found[:MAX_BOX_LABELS]:
+    for text in [t for t in found if len(t) < BOX_LABEL_CHARS][:MAX_BOX_LABELS]:
         element = text.getparent()
         if element is None or _aside(element) or not _STRONG_LABEL.match(" ".join(text.split())):
             continue
         texts = [t for t in _BOX_TEXT(element) if not _tag_link(t.getparent())]
         names = read_names(texts, site, set(), strong=False, need_label=True)
         if not names and _AUTHOR_WORD.fullmatch(" ".join(text.split()).strip(" |:")):
-            before = _PRECEDING_TEXT(element)  # "Jane Roe" above its "Author"
-            names = people(str(before[0]), site, single=False) if before else []
+            before = _text_before(element)  # "Jane Roe" above its "Author"
+            names = people(before, site, single=False) if before else []
         if names:
             return names
     return []
@@ -273,8 +274,27 @@ def _tag_link(element: lxml.html.HtmlElement | None) -> bool:
 def _after_not_author_label(element: lxml.html.HtmlElement) -> bool:
     """Follows "Reviewed by", "Photo:" and the like: a reviewer's link often bears the same
     author class as the writer's."""
-    before = _PRECEDING_TEXT(element)
-    return bool(before) and bool(NOT_AUTHOR_LABEL.match(" ".join(str(before[0]).split())))
+    before = _text_before(element)
+    return before is not None and bool(NOT_AUTHOR_LABEL.match(" ".join(before.split())))
+
+
+def _text_before(element: lxml.html.HtmlElement) -> str | None:
+    """The last text piece before the element in the document, walked back by hand: the
+    XPath preceding axis reads the whole document before it on every call."""
+    node: lxml.html.HtmlElement | None = element
+    while node is not None:
+        previous = node.getprevious()
+        while previous is not None:
+            if (previous.tail or "").strip():
+                return previous.tail
+            inner = [t for t in previous.itertext() if t.strip()]
+            if inner:
+                return inner[-1]
+            previous = previous.getprevious()
+        node = node.getparent()
+        if node is not None and (node.text or "").strip():
+            return node.text
+    return None
 
 
 def _names_its_page(element: lxml.html.HtmlElement) -> bool:
