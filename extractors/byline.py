@@ -6,7 +6,8 @@ publisher, a CMS login, the site, an editor. So the signals go in this order, re
 AuthorSource:
 
 1. `byline`: the nearest byline element to the headline (rel/itemprop/class author or byline,
-   a link to an author page), or a labelled byline in the text right after it.
+   a link to an author page), or a labelled byline in the text right after it, or a name
+   beside the date under it.
 2. `jsonld`: the JSON-LD article's author.
 3. `meta`: meta author tags (name="author", article:author, parsely-author, dc.creator...).
 4. `feed`: the feed item's author.
@@ -31,15 +32,19 @@ from extractors.byline_names import (
     people,
     people_first,
     read_names,
+    segments,
     squash,
     unique,
 )
+from extractors.byline_words import ARTICLES, PARTICLES
+from extractors.datetext import human_date
 from extractors.records import AuthorSource
 
 NEAR_AFTER = 400  # elements after the headline searched for its byline
 NEAR_BEFORE = 120  # and before it (some layouts put the byline above the headline)
 TEXT_AFTER = 25  # text pieces after the headline searched for a labelled byline
 BYLINE_WORDS = 20  # "This post was written by Jane Roe, Head of Marketing": longer is prose
+DATE_WORDS_MAX = 6  # "Updated on Monday, 23 July 2025": a dateline, not a sentence with a date
 BOX_LABEL_CHARS = 160  # "Written by Jane Roe, Staff Writer" and its spacing; longer is prose
 MAX_BOX_LABELS = 12  # label candidates read after the article: boxes come one or two
 PROSE_BLOCKS = 2  # a standfirst, then the body: the byline is above the second paragraph
@@ -80,6 +85,8 @@ _STRONG_LABEL = re.compile(
     re.I,
 )
 _AUTHOR_WORD = re.compile(r"authors?|автор|müəllif", re.I)
+# Articles that open a title and never a name ("De", "La", "Le", "El" do: "De Niro").
+_TITLE_ARTICLES = ARTICLES - PARTICLES
 _INLINE = frozenset(["a", "span", "em", "strong", "b", "i", "u", "small", "mark", "font", "sup"])
 _TAG_HREF = re.compile(r"/(?:tags?|topics?|category|categories|section)/|[?&](?:content_)?topic=")
 _META = lxml.etree.XPath(
@@ -152,8 +159,9 @@ def _bylines(
 ) -> Iterator[tuple[list[str], bool]]:
     """The names of each byline the page shows, nearest to the headline first, and whether it
     is a labelled one right after the headline ("By Jane Roe" under the h1: the page says so)."""
+    texts: list[str] = []
     if headline is not None:
-        texts = _before_the_body(_TEXT_AFTER(headline))
+        texts = list(_before_the_body(_TEXT_AFTER(headline)))
         found = read_names(texts, site, declared, strong=False, need_label=True)
         if found:
             yield found, True
@@ -182,6 +190,27 @@ def _bylines(
             if len(together) > len(found) and set(found) <= set(together):
                 found = together
         yield found, False
+    found = _beside_the_date(texts, site)
+    if found:
+        yield found, False
+
+
+def _beside_the_date(texts: list[str], site: set[str]) -> list[str]:
+    """An unlabelled name beside the date in the line under the headline ("Elliot Raba |
+    23.07.2025", "2025-12-17 · Trond Teigen"): a full name and nothing else, right before or
+    after the first date there; not a title beside it ("Die Haubenfahrzeuge der ...")."""
+    pieces = [piece for piece in segments(texts) if any(ch.isalnum() for ch in piece)]
+    for index, piece in enumerate(pieces):
+        if len(piece.split()) > DATE_WORDS_MAX or human_date(piece) is None:
+            continue
+        for near in pieces[max(index - 1, 0) : index] + pieces[index + 1 : index + 2]:
+            first = near.split()[0].casefold()
+            if first in _TITLE_ARTICLES or len(near.split()) < 2:
+                continue
+            if people(near, site, single=False) == [near]:
+                return [near]
+        return []
+    return []
 
 
 def _author_box(

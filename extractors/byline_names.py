@@ -76,9 +76,9 @@ def read_names(
     names: list[str] = []
     after_label = 0  # segments left in which a label's names may come
     joined = skipping = not_author = False
-    segments = list(_segments(texts))
-    for index, segment in enumerate(segments):
-        if _avatar(segment, segments[index + 1 : index + 2]):
+    pieces = list(segments(texts))
+    for index, segment in enumerate(pieces):
+        if _avatar(segment, pieces[index + 1 : index + 2]):
             continue
         if NOT_AUTHOR_LABEL.match(segment):
             if names:
@@ -129,7 +129,7 @@ def _avatar(segment: str, following: list[str]) -> bool:
     )
 
 
-def _segments(texts: Iterable[object]) -> Iterable[str]:
+def segments(texts: Iterable[object]) -> Iterable[str]:
     for count, raw in enumerate(texts):
         if count > 40:
             return

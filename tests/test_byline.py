@@ -290,3 +290,19 @@ def test_an_institution_beside_a_person_is_where_she_works() -> None:
 )
 def test_what_is_and_is_not_a_name(text: str, names: list[str]) -> None:
     assert people(text, set()) == names
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("<p>Elliot Raba</p><p>23.07.2025 · 6 min read</p>", ["Elliot Raba"]),
+        ("<div>2025-12-17 · <a href='/p/tt'>Trond Teigen</a></div>", ["Trond Teigen"]),
+        ("<p><span>Иван Петров</span> | <time>3 марта 2025</time></p>", ["Иван Петров"]),
+        ("<p>Aynur Əliyeva</p><p>23.07.2025</p>", ["Aynur Əliyeva"]),
+        ("<h2>Die Haubenfahrzeuge der Nachkriegszeit</h2><p>23.07.2025</p>", []),
+        ("<p>Read More</p><p>23.07.2025</p>", []),
+    ],
+)
+def test_an_unlabelled_name_beside_the_date_under_the_headline(line: str, names: list[str]) -> None:
+    got = read(f"<article>{H1}{line}{PROSE}{PROSE}</article>")
+    assert got == ((names, AuthorSource.BYLINE) if names else ([], None))
