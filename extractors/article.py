@@ -22,9 +22,9 @@ from extractors.article_text import normalize_text
 from extractors.byline import authors
 from extractors.chrome import keys as paragraph_keys
 from extractors.chrome import strip as strip_chrome
-from extractors.dates import DATELINE_TEXTS, NEAR_TEXTS, htmldate_guess, modified, published
+from extractors.dates import htmldate_guess, modified, published
 from extractors.fingerprint import fingerprint, preload
-from extractors.headline import headline, shown_at, site_names
+from extractors.headline import headline, site_names
 from extractors.records import (  # noqa: F401 - ExtractJob is re-exported for callers
     Article,
     ExtractJob,
@@ -66,10 +66,7 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
     jsonld = _jsonld_nodes(tree)
     site = site_names(tree, jsonld, job.final_url, None)
     heading = headline(tree, jsonld, job.final_url, site, job.hint_title)
-    # When no h1 shows the headline, the dateline follows whatever element does, right after it.
-    shown = shown_at(tree, heading.text) if heading.source is not TitleSource.H1 else None
-    anchor, reach = (shown, NEAR_TEXTS) if shown is not None else (heading.element, DATELINE_TEXTS)
-    page_date = published(tree, jsonld, job.hint_published, anchor, job.final_url, reach)
+    page_date = published(tree, jsonld, job.hint_published, heading.element, job.final_url)
     doc = trafilatura.bare_extraction(
         tree,
         url=job.final_url,
@@ -96,7 +93,7 @@ def _extract(job: ExtractJob) -> Article | UrlFailure:
         return _no_text(job, "text is not prose (mostly symbols or binary)")
     canonical = _page_canonical(tree, job) or canonicalize(job.final_url) or job.url
     published_at, date_source = page_date or htmldate_guess(doc.date)
-    modified_at, modified_source = modified(tree, jsonld, anchor, reach) or (None, None)
+    modified_at, modified_source = modified(tree, jsonld, heading.element) or (None, None)
     if modified_at is not None and published_at is not None and modified_at < published_at:
         modified_at, modified_source = None, None  # an "update" before publication is noise
     language = detect_language(f"{title or ''}\n{text}") or _declared_language(tree)

@@ -31,10 +31,6 @@ from extractors.records import DateSource
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 DATELINE_TEXTS = 25  # text pieces after the headline searched for a dateline
-# After a headline the page shows outside an h1 (a <legend>, a styled <div>) only the first few:
-# such pages carry no h1 structure, and further on the dates are the body's (a book's data, a
-# regulation's number read as a date).
-NEAR_TEXTS = 3
 # A structured publication date this close to the update day the page shows is that update
 # (the shown day has no time or zone, which shift the day at the edges).
 RESTAMP = timedelta(days=1)
@@ -75,12 +71,10 @@ def published(
     feed_date: datetime | None,
     headline: lxml.html.HtmlElement | None,
     url: str = "",
-    reach: int = DATELINE_TEXTS,
 ) -> tuple[datetime, DateSource] | None:
     """The strongest plausible publication date the page or its feed states outright, tried in
-    order of trust and only as far as needed. `reach`: text pieces after `headline` searched for
-    a dateline."""
-    found = _published(tree, jsonld, feed_date, headline, reach)
+    order of trust and only as far as needed."""
+    found = _published(tree, jsonld, feed_date, headline)
     if found is not None and found[1] is DateSource.DATELINE:
         return as_the_url_reads(found[0], url), DateSource.DATELINE
     return found
@@ -91,7 +85,6 @@ def _published(
     jsonld: Sequence[dict],
     feed_date: datetime | None,
     headline: lxml.html.HtmlElement | None,
-    reach: int,
 ) -> tuple[datetime, DateSource] | None:
     us = month_first(tree)
     signals: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
@@ -99,11 +92,11 @@ def _published(
         (lambda: _meta_date(tree, _PUBLISHED_META, us), DateSource.META),
         (lambda: feed_date, DateSource.FEED),
         (lambda: _time_tag_date(tree), DateSource.TIME_TAG),
-        (lambda: _dateline(headline, us, reach)[0], DateSource.DATELINE),
+        (lambda: _dateline(headline, us)[0], DateSource.DATELINE),
     )
     found = _first(signals)
     if found is not None and found[1] in (DateSource.JSONLD, DateSource.META):
-        shown, updated = _dateline(headline, us, reach)
+        shown, updated = _dateline(headline, us)
         if shown is None or not plausible(shown) or abs(shown - found[0]) <= RESTAMP:
             return found
         sided = _stated_as_shown(shown, tree, jsonld, us)
@@ -169,10 +162,7 @@ def _restamped(
 
 
 def modified(
-    tree: lxml.html.HtmlElement,
-    jsonld: Sequence[dict],
-    headline: lxml.html.HtmlElement | None,
-    reach: int = DATELINE_TEXTS,
+    tree: lxml.html.HtmlElement, jsonld: Sequence[dict], headline: lxml.html.HtmlElement | None
 ) -> tuple[datetime, DateSource] | None:
     """The last modification the page states, in the same order of trust."""
     us = month_first(tree)
@@ -180,7 +170,7 @@ def modified(
         (lambda: _jsonld_date(jsonld, ("dateModified",), us), DateSource.JSONLD),
         (lambda: _meta_date(tree, _MODIFIED_META, us), DateSource.META),
         (lambda: _marked(_MODIFIED_MARKED(tree), us), DateSource.TIME_TAG),
-        (lambda: _dateline(headline, us, reach)[1], DateSource.DATELINE),
+        (lambda: _dateline(headline, us)[1], DateSource.DATELINE),
     )
     return _first(signals)
 
@@ -285,7 +275,7 @@ def _inside(element: lxml.html.HtmlElement, tag: str) -> bool:
 
 
 def _dateline(
-    headline: lxml.html.HtmlElement | None, us: bool, reach: int = DATELINE_TEXTS
+    headline: lxml.html.HtmlElement | None, us: bool
 ) -> tuple[datetime | None, datetime | None]:
     """The dates the page shows under its headline: (published, updated). A date after an
     "Updated" label is the update's; the first other one is the publication's."""
@@ -293,7 +283,7 @@ def _dateline(
         return None, None
     first = updated = None
     label_updated = False
-    for piece in _TEXT_AFTER(headline)[:reach]:
+    for piece in _TEXT_AFTER(headline):
         piece = " ".join(str(piece).split())
         if len(piece) > 80:
             continue  # prose: a date inside a sentence is about something else

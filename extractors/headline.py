@@ -48,7 +48,6 @@ MAX_HEADLINE_WORDS = 40  # an h1 longer than this is a paragraph styled big, not
 KICKER_WORDS = 8  # a label before the headline in the same h1 is a few words at most
 _ARTICLE_TYPES = ("article", "posting", "report")  # NewsArticle, BlogPosting, Report, ...
 
-_SHOWN_AT = lxml.etree.XPath("//body//text()[normalize-space(.) = $text]/..")
 _META_TITLES = lxml.etree.XPath(
     "//meta[@property='og:title' or @name='og:title' or @name='twitter:title'"
     " or @property='twitter:title']"
@@ -183,15 +182,6 @@ def _reading(
     exact = [text for text, agreement in scored if agreement == 1.0]
     chosen = (exact or agreeing or [None])[0]
     return chosen, top, scored[0][0]
-
-
-def shown_at(tree: lxml.html.HtmlElement, text: str | None) -> lxml.html.HtmlElement | None:
-    """The element showing the headline when no h1 does (a `<legend>`, a styled `<div>`): where
-    the page's dateline follows. Its first text that reads the headline whole."""
-    if not text:
-        return None
-    found = _SHOWN_AT(tree, text=" ".join(text.split()))
-    return found[0] if found else None
 
 
 def _readings(h1: lxml.html.HtmlElement, home: str) -> tuple[list[str], bool]:

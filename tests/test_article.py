@@ -273,22 +273,3 @@ def test_scripts_with_combining_marks_and_tables_of_figures_are_text() -> None:
     got = extract(ExtractJob(html, "https://h.example/b", "https://h.example/b", "x",
                              "https://h.example/", datetime.now(UTC), "feed"))  # fmt: skip
     assert not isinstance(got, Article) and "not prose" in got.failure.message
-
-
-def test_without_an_h1_headline_the_dateline_follows_the_element_showing_it() -> None:
-    # A blog whose h1 is its name and whose posts head a <fieldset> with a <legend>.
-    html = (
-        "<html lang='en'><head><title>Gas transit week 2 | Caspian Notes</title>"
-        '<meta property="og:title" content="Gas transit week 2"></head><body>'
-        '<h1><a href="https://ex.org/">Caspian Notes</a></h1><p>Notes on energy since 2014.</p>'
-        f"<fieldset><legend>Gas transit week 2</legend>\n20 December 2025\n{LONG}</fieldset>"
-        "</body></html>"
-    )
-    got = extract(simple_job(html))
-    assert isinstance(got, Article) and got.title == "Gas transit week 2"
-    assert (got.published_at, got.date_source) == (datetime(2025, 12, 20, tzinfo=UTC), "dateline")
-    # Further on, the dates are the body's (a book's data), not the post's.
-    data = "".join(f"<p>{label}</p>" for label in ("ISBN:", "9783453580565", "Pages:", "448"))
-    later = html.replace("</legend>\n20 December 2025\n", f"</legend>{data}<p>14.08.2017</p>")
-    got = extract(simple_job(later))
-    assert isinstance(got, Article) and got.date_source != "dateline"
