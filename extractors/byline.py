@@ -33,12 +33,12 @@ from extractors.byline_names import (
     people_first,
     read_names,
     segments,
-    squash,
     unique,
 )
 from extractors.byline_words import ARTICLES, PARTICLES
 from extractors.datetext import human_date
 from extractors.records import AuthorSource
+from extractors.sitename import squash
 
 NEAR_AFTER = 400  # elements after the headline searched for its byline
 NEAR_BEFORE = 120  # and before it (some layouts put the byline above the headline)

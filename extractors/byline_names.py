@@ -21,6 +21,7 @@ from extractors.byline_words import (
     ROLES,
 )
 from extractors.dates import DATE_WORDS, PUBLISHED_LABEL, UPDATED_LABEL
+from extractors.sitename import squash
 
 MAX_NAME_WORDS = 5  # "Maria de la Cruz Pérez": longer runs are sentences or titles
 
@@ -59,7 +60,6 @@ _CREDENTIAL = re.compile(
 # ("TurboTaxLisa"), where a name's inner capital follows a short prefix ("McIntyre", "DeShawn").
 _LOGIN = re.compile(r"[a-z]{3}[A-Z]")
 _INITIALS = re.compile(r"[A-Z]{1,3}")
-_NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _FOR = re.compile(r"\s+for\s+", re.I)
 _BRACKETS = re.compile(r"\s*(?:\([^()]*\)?|\[[^\[\]]*\]?)\s*$|[()\[\]]\s*$")
 
@@ -251,7 +251,3 @@ def unique(names: Iterable[str]) -> list[str]:
     for name in names:
         seen.setdefault(squash(name), name)
     return list(seen.values())
-
-
-def squash(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.casefold())
