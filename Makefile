@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query bench-startup bench-bomb eval eval-dedup eval-rules eval-crosslang clean check-compose
+.PHONY: install run serve test test-fast demo lint format bench bench-dedup bench-query bench-startup bench-bomb eval eval-dedup eval-rules eval-crosslang clean check-compose compose-cli
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,7 +86,8 @@ check-compose: $(STAMP)
 
 # docker-compose 1.29.2 pins PyYAML<6 and jsonschema<4, which clash with Prefect's, so it lives
 # in a venv of its own. PyYAML 5.4.1 has no wheel for Python 3.11 and its sdist only builds with
-# Cython<3 and no build isolation. tests/test_compose.py builds this target in CI.
+# Cython<3 and no build isolation. .ci/run builds it before the tests (an install step, not
+# test time); tests/test_compose.py builds it under CI when it is still missing.
 COMPOSE_V1_VENV := $(VENV)/tools/docker-compose-1.29.2
 COMPOSE_V1 := $(COMPOSE_V1_VENV)/bin/docker-compose
 COMPOSE_V1_PINS := docker-compose==1.29.2 PyYAML==5.4.1 jsonschema==3.2.0 docker==7.2.0 \
@@ -94,6 +95,9 @@ COMPOSE_V1_PINS := docker-compose==1.29.2 PyYAML==5.4.1 jsonschema==3.2.0 docker
 	cryptography==50.0.2 distro==1.9.0 dockerpty==0.4.1 docopt==0.6.2 idna==3.20 invoke==3.0.3 \
 	paramiko==5.1.0 pycparser==3.12 PyNaCl==1.6.2 pyrsistent==0.20.0 python-dotenv==0.21.1 \
 	requests==2.34.2 six==1.17.0 texttable==1.7.2 urllib3==2.8.0 websocket-client==0.59.0
+
+## A compose CLI for the compose config tests where the docker compose plugin is missing
+compose-cli: $(COMPOSE_V1)
 
 $(COMPOSE_V1):
 	$(PYTHON) -m venv $(COMPOSE_V1_VENV)
