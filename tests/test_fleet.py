@@ -137,6 +137,14 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         tmp_path / "check" / "n.duckdb", lake=LakeSettings(catalog, str(tmp_path / "lake"))
     )
     try:
+        # The workers register with the Prefect server as they start; a pass started meanwhile
+        # may find the server too busy to answer and run its outlets itself (on a loaded
+        # machine the test server's database is then locked for seconds at a time).
+        deadline = time.monotonic() + WAIT_S
+        while not all("started!" in (tmp_path / f"worker{n}.log").read_text() for n in range(3)):
+            assert all(w.poll() is None for w in workers), _logs(tmp_path)
+            assert time.monotonic() < deadline, _logs(tmp_path)
+            time.sleep(0.2)
         first = _pass(config, tmp_path, env)
         assert first.wait(timeout=WAIT_S) == 0, _logs(tmp_path)
         # Three runs (wire and wire-again share a host), taken by more than one worker.
