@@ -24,7 +24,7 @@ from extractors.records import LakeSettings
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import article, rss
-from tests.support.processes import WAIT_S, ctrl_c_reaches_it, descendants
+from tests.support.processes import WAIT_S, ctrl_c_reaches_it, descendants, wait_until
 from tests.support.server import Receiver, Response, Site
 
 pytestmark = pytest.mark.slow
@@ -111,6 +111,12 @@ def _kill_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def _started(workers: list[subprocess.Popen], tmp_path: Path) -> bool:
+    """Whether every worker says it has started; a worker that ended instead fails the test."""
+    assert all(w.poll() is None for w in workers), _logs(tmp_path)
+    return all("started!" in (tmp_path / f"worker{n}.log").read_text() for n in range(3))
+
+
 def _logs(tmp_path: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in tmp_path.glob("*.log"))
 
@@ -140,11 +146,7 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         # The workers register with the Prefect server as they start; a pass started meanwhile
         # may find the server too busy to answer and run its outlets itself (on a loaded
         # machine the test server's database is then locked for seconds at a time).
-        deadline = time.monotonic() + WAIT_S
-        while not all("started!" in (tmp_path / f"worker{n}.log").read_text() for n in range(3)):
-            assert all(w.poll() is None for w in workers), _logs(tmp_path)
-            assert time.monotonic() < deadline, _logs(tmp_path)
-            time.sleep(0.2)
+        wait_until(lambda: _started(workers, tmp_path), lambda: _logs(tmp_path))
         first = _pass(config, tmp_path, env)
         assert first.wait(timeout=WAIT_S) == 0, _logs(tmp_path)
         # Three runs (wire and wire-again share a host), taken by more than one worker.
@@ -170,10 +172,7 @@ def test_three_workers_share_one_lake(tmp_path: Path, postgres, prefect_api: str
         # slow pages, killed as soon as the first of them has been asked for.
         new = outlets["local"].publish(4, delay_s=1.0)
         doomed = _pass(impatient, tmp_path, env, "-o", "local")
-        deadline = time.monotonic() + WAIT_S
-        while new[0] not in outlets["local"].site.requests:
-            assert time.monotonic() < deadline, _logs(tmp_path)
-            time.sleep(0.1)
+        wait_until(lambda: new[0] in outlets["local"].site.requests, lambda: _logs(tmp_path))
         busy = [w for w in workers if any(descendants(w.pid))]
         assert len(busy) == 1, _logs(tmp_path)
         _kill_tree(busy[0])

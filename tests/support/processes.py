@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +18,14 @@ from pathlib import Path
 # minutes beside other work). Below conftest's guard for a whole slow test, so that the test's
 # own message, with the logs it gathers, says what hung.
 WAIT_S = 600
+
+
+def wait_until(what: Callable[[], bool], why: Callable[[], str]) -> None:
+    """Until `what` holds; past WAIT_S it is a hang, failed with `why()` (the logs by then)."""
+    deadline = time.monotonic() + WAIT_S
+    while not what():
+        assert time.monotonic() < deadline, why()
+        time.sleep(0.1)
 
 
 @contextmanager
