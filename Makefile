@@ -22,13 +22,19 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/newsmon serve
 
-## The whole test suite, slow end-to-end tests included (two processes, one test file each)
-test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+# Three test processes on two cores: the end-to-end tests spend much of their time waiting for
+# the processes, servers and slow pages they start, and a third process fills those waits
+# (benchmarks/README.md, "Test suite"). Files are handed out whole, in conftest's order.
+PYTEST_PROCESSES ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 
-## The core: everything not marked slow (no Prefect, subprocesses or PostgreSQL), two processes
+## The whole test suite, slow end-to-end tests included (three processes, one test file each)
+test: $(STAMP)
+	$(PYTEST)
+
+## The core: everything not marked slow (no Prefect, subprocesses or PostgreSQL), three processes
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
+	$(PYTEST) -m "not slow"
 
 ## Offline demo: three recorded outlets served on loopback, ingested into data/demo.duckdb
 demo: $(STAMP)

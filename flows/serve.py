@@ -65,8 +65,11 @@ def single_instance(data_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def local_prefect_server(data_dir: Path, port: int, timeout_s: float = 120.0) -> Iterator[str]:
-    """A Prefect server of our own on 127.0.0.1:port; yields its API URL."""
+def local_prefect_server(
+    data_dir: Path, port: int, timeout_s: float = 120.0, database_url: str | None = None
+) -> Iterator[str]:
+    """A Prefect server of our own on 127.0.0.1:port; yields its API URL. Its database is a
+    SQLite file beside the store unless `database_url` (SQLAlchemy) names another."""
     home = (data_dir / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if _port_taken(port):
@@ -74,7 +77,8 @@ def local_prefect_server(data_dir: Path, port: int, timeout_s: float = 120.0) ->
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_API_DATABASE_CONNECTION_URL": database_url
+        or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true"),

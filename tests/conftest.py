@@ -1,4 +1,4 @@
-"""Shared fixtures: loopback sites, temporary stores, and Prefect in a throwaway home."""
+"""Shared fixtures: loopback sites, webhook receivers, PostgreSQL and a Prefect API server."""
 
 from __future__ import annotations
 
@@ -57,15 +57,15 @@ def serve() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A temporary Prefect server for the session (real flows, throwaway database). Yields its
-    API URL so CLI subprocesses can use it too instead of starting their own."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api(tmp_path_factory: pytest.TempPathFactory, postgres) -> Iterator[str]:  # noqa: ANN001
+    """A Prefect API server for the session, its database in the session's PostgreSQL as in the
+    compose stack (tests/support/prefect_server.py). Yields its API URL for CLI subprocesses."""
+    from tests.support.prefect_server import prefect_server
 
-    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
-    with prefect_test_harness(server_startup_timeout=90):
-        yield str(PREFECT_API_URL.value())
+    home = tmp_path_factory.mktemp("prefect")
+    os.environ["PREFECT_HOME"] = str(home)  # the workers' flow code and settings stay in it too
+    with prefect_server(postgres, home) as api:
+        yield api
 
 
 @pytest.fixture

@@ -248,7 +248,7 @@ def asked_twice(response: Response) -> Callable[[], Response]:
 
 @pytest.mark.slow
 def test_two_ingest_processes_on_one_store_lose_and_duplicate_nothing(
-    tmp_path: Path, serve, prefect_api: str
+    tmp_path: Path, serve
 ) -> None:
     outlets = [GrowingOutlet(f"https://para{n}.example") for n in range(3)]
     for outlet in outlets:
@@ -267,7 +267,7 @@ def test_two_ingest_processes_on_one_store_lose_and_duplicate_nothing(
         ),
     )
     db = tmp_path / "shared" / "p.duckdb"
-    env = dict(os.environ, PREFECT_API_URL=prefect_api)
+    env = env_without_server(tmp_path)
     command = [*NEWSMON, "run", "--config", str(config), "--db", str(db)]
     workers = [
         subprocess.Popen(
