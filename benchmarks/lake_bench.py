@@ -6,7 +6,7 @@ data directory, what its maintenance functions win back, and how fast 1, 2 and 3
     python -m benchmarks.lake_bench workers [--outlets 6] [--pages 60] [--max-workers 3]
 
 `workers`: a throwaway PostgreSQL and a Prefect server (Prefect's test harness), loopback
-sites with an RSS feed each (real pages: benchmarks/pipeline_bench.py's corpus, distinct
+sites with an RSS feed each (real pages: benchmarks/bench_site.py's corpus, distinct
 articles), and for k = 1, 2, 3 a fresh lake: k `newsmon worker` processes (one extraction
 process each) take one pass's outlets from the work pool (one outlet per run) while a
 `newsmon run` hands them out. Reported per k: the pass's wall time from hand-out to the end of
@@ -143,7 +143,7 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
 
 
 def _sites(outlets: int, pages: int) -> list:
-    from benchmarks.pipeline_bench import corpus_pages
+    from benchmarks.bench_site import corpus_pages
     from tests.support.pages import rss
     from tests.support.server import Response, Site
 

@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.pipeline_bench import _descendants, _machine_busy_s, _proc, corpus_pages
+from benchmarks.bench_site import corpus_pages
+from benchmarks.process_watch import _descendants, _machine_busy_s, _proc
 
 ROOT = Path(__file__).resolve().parents[1]
 
