@@ -155,10 +155,13 @@ def timed(run, repeat: int) -> dict:  # noqa: ANN001 - a callable returning rows
 def measure(db: Path, end: datetime, rule: str | None, repeat: int) -> dict:
     import duckdb
 
+    from storage import extensions
     from storage.db import Store
 
     results: dict[str, dict] = {}
-    con = duckdb.connect(str(db), read_only=True)
+    # Store.query opens the same file beside this connection: DuckDB refuses a second
+    # connection to one file with other settings, so this one takes the store's.
+    con = duckdb.connect(str(db), read_only=True, config=extensions.connection_config())
     con.execute("SET TimeZone = 'UTC'")
     store = Store(db)
     try:
