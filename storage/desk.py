@@ -176,7 +176,7 @@ def alerts(
                 DeliveryRow(label, DeliveryState(state), attempts, error, sent_at)
             )
     out = [
-        AlertRow(*r[:10], tuple(r[10] or ()), r[11], r[12], tuple(deliveries.get(r[0], ())))
+        AlertRow(*r[:10], list(r[10] or ()), r[11], r[12], tuple(deliveries.get(r[0], ())))
         for r in rows
     ]
     return Page(out, rows[0][13] if rows else 0, offset, limit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from extractors.records.alerts import DeliveryState
+from extractors.records.alerts import Alert, DeliveryState
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,9 @@ class DeliveryRow:
 
 
 @dataclass(frozen=True)
-class AlertRow:
-    alert_id: str
-    rule_id: str
-    story_id: str
-    article_id: str
-    created_at: datetime
-    title: str | None
-    outlet_id: str | None
-    url: str | None
-    published_at: datetime | None
-    score: float
-    terms: tuple[str, ...]
+class AlertRow(Alert):
+    """An alert as the desk shows it: the story's size, its lead and each channel's delivery."""
+
     copies: int
     lead: str | None  # the triggering article's summary or first paragraph
     deliveries: tuple[DeliveryRow, ...]
