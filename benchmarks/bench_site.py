@@ -182,7 +182,7 @@ def bench_config(tmp: Path, origin: str, pages: int) -> Path:
     return config
 
 
-def _setup_env() -> None:
+def setup_env() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_site import corpus_pages
-from benchmarks.process_watch import _descendants, _machine_busy_s, _proc
+from benchmarks.process_watch import descendants, machine_busy_s, proc_stat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,7 +109,7 @@ def one_pass(ports: list[int], articles: int, delay: float, db: Path) -> dict:
         for n, port in enumerate(ports)
     ]  # fmt: skip
     batch = tune_process()
-    started, busy = time.monotonic(), _machine_busy_s()
+    started, busy = time.monotonic(), machine_busy_s()
 
     extractor = Extractor(0, rules)
 
@@ -122,9 +122,9 @@ def one_pass(ports: list[int], articles: int, delay: float, db: Path) -> dict:
 
     reports = asyncio.run(run())
     wall = time.monotonic() - started
-    ours = [os.getpid(), *_descendants(os.getpid())]  # with the workers, before they end
-    cpu = sum(p[0] for p in map(_proc, ours) if p is not None)
-    other = _machine_busy_s() - busy - cpu
+    ours = [os.getpid(), *descendants(os.getpid())]  # with the workers, before they end
+    cpu = sum(p[0] for p in map(proc_stat, ours) if p is not None)
+    other = machine_busy_s() - busy - cpu
     extractor.close()
     return {
         "tuning": ENABLED, "batch_scheduling": batch, "wall_s": round(wall, 1),

@@ -15,20 +15,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.bench_site import (
-    _setup_env,
     bench_config,
     corpus_pages,
     newsmon_pass,
+    setup_env,
     start_server,
 )
-from benchmarks.process_watch import ProcessWatch, _cpu_line, peak_rss_mb
+from benchmarks.process_watch import ProcessWatch, cpu_line, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def ingest_only(origin: str, pages: int, trace: bool) -> dict:
     """Runs in a fresh process: start-up pass, then one pass over `pages` pages; peaks."""
-    _setup_env()
+    setup_env()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "empty.toml").write_text("")
@@ -134,7 +134,7 @@ def run_sizes(args: argparse.Namespace) -> dict:
             f"{size:>6} pages: {result['seconds']} s ({result['articles_per_s']} articles/s, stored "
             f"{result['stored']}); ingest process peak {result['peak_rss_mb']} MB (after start-up "
             f"{result['rss_after_startup_mb']} MB), largest extraction worker {result['largest_worker_peak_mb']} MB; "
-            f"CPU s: {_cpu_line(cpu)}",
+            f"CPU s: {cpu_line(cpu)}",
             flush=True,
         )
         for snap in result["traced"]:

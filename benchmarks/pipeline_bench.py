@@ -46,7 +46,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.bench_site import SERVERS, _setup_env
+from benchmarks.bench_site import SERVERS, setup_env
 from benchmarks.memory_bench import ingest_only, run_sizes
 from benchmarks.throughput import print_run, run_all
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ingest:
         print(json.dumps(ingest_only(args.ingest, args.pages, args.trace_memory), default=str))
         return 0
-    _setup_env()
+    setup_env()
     if args.sizes:
         result, prefix = run_sizes(args), "pipeline-memory"
     elif args.runs > 1:

@@ -11,7 +11,7 @@ import threading
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -29,7 +29,7 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
-def _proc(pid: int) -> tuple[float, float, bytes] | None:
+def proc_stat(pid: int) -> tuple[float, float, bytes] | None:
     """CPU seconds, peak RSS in MB and command line of a process; None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -43,7 +43,7 @@ def _proc(pid: int) -> tuple[float, float, bytes] | None:
     return (int(fields[11]) + int(fields[12])) / _TICK, hwm / 1024, cmd
 
 
-def _machine_busy_s() -> float:
+def machine_busy_s() -> float:
     """CPU seconds all processes on the machine have used (from /proc/stat)."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
@@ -91,8 +91,8 @@ class ProcessWatch:
 
     def sample(self) -> None:
         with self._lock:
-            for pid in _descendants(os.getpid()):
-                info = _proc(pid)
+            for pid in descendants(os.getpid()):
+                info = proc_stat(pid)
                 if info is None:
                     continue
                 cpu, hwm, cmd = info
@@ -104,7 +104,7 @@ class ProcessWatch:
         self.sample()
         own = resource.getrusage(resource.RUSAGE_SELF)
         return {
-            "self": own.ru_utime + own.ru_stime, "machine": _machine_busy_s(),
+            "self": own.ru_utime + own.ru_stime, "machine": machine_busy_s(),
             "pids": {pid: p["cpu_s"] for pid, p in self.procs.items()},
         }  # fmt: skip
 
@@ -126,13 +126,11 @@ class ProcessWatch:
             role["peak_rss_mb"] = max(role["peak_rss_mb"], round(p["hwm_mb"]))
         # What the rest of the machine (other users' tests, the OS) took meanwhile: noise.
         ours = sum(role["cpu_s"] for role in roles.values())
-        roles["not this benchmark"] = {
-            "cpu_s": max(0.0, _machine_busy_s() - mark["machine"] - ours)
-        }
+        roles["not this benchmark"] = {"cpu_s": max(0.0, machine_busy_s() - mark["machine"] - ours)}
         for role in roles.values():
             role["cpu_s"] = round(role["cpu_s"], 1)
         return roles
 
 
-def _cpu_line(roles: dict[str, dict]) -> str:
+def cpu_line(roles: dict[str, dict]) -> str:
     return ", ".join(f"{role} {r['cpu_s']:.1f}" for role, r in roles.items())

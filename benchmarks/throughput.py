@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.bench_site import bench_config, corpus_pages, newsmon_pass, start_server
-from benchmarks.process_watch import ProcessWatch, _cpu_line
+from benchmarks.process_watch import ProcessWatch, cpu_line
 
 RESULTS = Path(__file__).parent / "results"
 PEERS_VENV = RESULTS / ".venv-peers"
@@ -138,7 +138,7 @@ def run_all(args: argparse.Namespace) -> dict:
             mark = watch.mark()
             first = newsmon_pass(config, db)
             cpu["newsmon"] = watch.since(mark)
-            print(f"newsmon first pass: {first['seconds']:.1f} s; CPU s: {_cpu_line(cpu['newsmon'])}", flush=True)  # fmt: skip
+            print(f"newsmon first pass: {first['seconds']:.1f} s; CPU s: {cpu_line(cpu['newsmon'])}", flush=True)  # fmt: skip
             mark = watch.mark()
             second = newsmon_pass(config, db)
             cpu["second"] = watch.since(mark)
@@ -202,7 +202,7 @@ def print_run(result: dict) -> None:
     rows[0] = ("extraction limit (2 runs)", result["limit"], 2 * n)
     for name, r, count in rows:
         by = r.get("cpu_by_process") or {}
-        print(f"{name:<30}{r['articles_per_s']:>11.1f}{r['cpu_s'] / count:>15.4f}  {_cpu_line(by)}")
+        print(f"{name:<30}{r['articles_per_s']:>11.1f}{r['cpu_s'] / count:>15.4f}  {cpu_line(by)}")
     ratios = ", ".join(f"to {k} {v:.2f}x" for k, v in result["ratio_to_peers"].items())
     print(
         f"ratio to limit {result['ratio_to_limit']:.2f}x, to naive {result['ratio_to_naive']:.2f}x"
