@@ -18,7 +18,7 @@ from storage import lake as lakes
 from storage.db import Store
 from storage.leases import LocalLeases, PostgresLeases
 from storage.schema import MIGRATIONS
-from tests.support.processes import WAIT_S
+from tests.support.processes import WAIT_S, wait_until
 
 
 @pytest.fixture
@@ -176,16 +176,15 @@ def test_outlet_leases_in_postgres(postgres) -> None:
             assert not taken
         holder.kill()
         holder.wait()
-        deadline = time.monotonic() + WAIT_S
-        while True:
-            with b.outlet("eurasianet") as taken:
-                if taken:
-                    break
-            assert time.monotonic() < deadline, "the dead holder's lease was not freed"
-            time.sleep(0.05)
+        wait_until(lambda: _takes(b, "eurasianet"), lambda: "the dead holder's lease was not freed")
     finally:
         a.close()
         b.close()
+
+
+def _takes(leases: PostgresLeases, outlet: str) -> bool:
+    with leases.outlet(outlet) as taken:
+        return taken
 
 
 @pytest.mark.slow

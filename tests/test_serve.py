@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from flows.serve import next_report_at, serve_loop
 from storage.db import Store
 from tests.support.configs import config_text, outlet_toml, write_config
 from tests.support.pages import GrowingOutlet
-from tests.support.processes import WAIT_S, ctrl_c_reaches_it, listening
+from tests.support.processes import WAIT_S, ctrl_c_reaches_it, listening, wait_until
 from tests.support.server import Response, free_port_block
 
 NEWSMON = [sys.executable, "-m", "flows.cli"]
@@ -155,12 +154,10 @@ def sql(db: Path, query: str, env: dict[str, str]) -> subprocess.CompletedProces
     )  # fmt: skip
 
 
-def wait_for(what: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
-    """Until `what` holds, or fail with serve's log if serve ended. No deadline: a serve that
-    never gets there is a hang, for the test's timeout (conftest), not a bound on its speed."""
-    while not what():
-        assert process.poll() is None, log.read_text()[-3000:]
-        time.sleep(0.5)
+def serving(process: subprocess.Popen, log: Path) -> bool:
+    """Serve is still running; one that ended fails the test with its log."""
+    assert process.poll() is None, log.read_text()[-3000:]
+    return True
 
 
 @pytest.mark.slow
@@ -190,7 +187,10 @@ def test_serve_runs_unattended_and_idle_ticks_leave_no_flow_run(tmp_path: Path, 
     api = f"http://127.0.0.1:{port}/api"
     try:
         # The first tick polls both outlets; later ones find nothing due for 30 minutes.
-        wait_for(lambda: log_path.read_text().count("nothing due") >= 3, server, log_path)
+        wait_until(
+            lambda: serving(server, log_path) and log_path.read_text().count("nothing due") >= 3,
+            lambda: log_path.read_text()[-3000:],
+        )
         query = sql(db, "SELECT outlet_id, count(*) FROM articles GROUP BY 1 ORDER BY 1", env)
         assert query.returncode == 0, query.stderr
         assert query.stdout.splitlines() == ["outlet_id,count_star()", "serve0,3", "serve1,3"]

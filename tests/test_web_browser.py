@@ -21,8 +21,8 @@ from storage.db import Store
 from tests.support.factories import make_article
 from tests.support.processes import WAIT_S
 
-# The module fixture runs the whole demo pipeline (Prefect start-up included) before the first
-# test: on a busy machine that alone has taken minutes.
+# The module fixture runs the whole demo pipeline before the first test: on a busy machine that
+# alone has taken minutes.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 CHROMIUM = Path("/usr/bin/chromium")
 NEWSMON = Path(sys.executable).with_name("newsmon")

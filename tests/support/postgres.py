@@ -131,6 +131,10 @@ class TempPostgres:
     def dsn(self, dbname: str = "postgres") -> str:
         return f"host={self.host} user={USER} dbname={dbname}"
 
+    def url(self, dbname: str, driver: str = "asyncpg") -> str:
+        """The same database as a SQLAlchemy URL (the socket directory as its host)."""
+        return f"postgresql+{driver}://{USER}@/{dbname}?host={self.host}"
+
     def create_database(self, name: str) -> str:
         """A fresh, empty database; returns its connection string."""
         binaries = bin_dir()

@@ -22,7 +22,7 @@ from tests.support.server import free_port_block
 def prefect_server(postgres, data_dir: Path) -> Iterator[str]:  # noqa: ANN001
     """A server whose database is a new database of `postgres` (tests/support/postgres.py);
     yields its API URL once it answers."""
-    libpq = dict(pair.split("=", 1) for pair in postgres.create_database("prefect").split())
-    url = f"postgresql+asyncpg://{libpq['user']}@/{libpq['dbname']}?host={libpq['host']}"
+    postgres.create_database("prefect")
+    url = postgres.url("prefect")
     with local_prefect_server(data_dir, free_port_block(1), WAIT_S, database_url=url) as api:
         yield api
