@@ -20,7 +20,7 @@ from extractors.byline_words import (
     PARTICLES,
     ROLES,
 )
-from extractors.dates import DATE_WORDS, PUBLISHED_LABEL, UPDATED_LABEL
+from extractors.datetext import DATE_WORDS, PUBLISHED_LABEL, UPDATED_LABEL
 from extractors.sitename import squash
 
 MAX_NAME_WORDS = 5  # "Maria de la Cruz Pérez": longer runs are sentences or titles

@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 import lxml.etree
 import lxml.html
 
-from extractors.datetext import (  # noqa: F401 - the labels and parse_date are re-exported
-    DATE_WORDS,
+from extractors.datetext import (
     PUBLISHED_LABEL,
     UPDATED_LABEL,
     as_the_url_reads,

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import lxml.html
 import pytest
 
-from extractors.dates import modified, parse_date, published
+from extractors.dates import modified, published
+from extractors.datetext import parse_date
 from extractors.records import DateSource
 
 
