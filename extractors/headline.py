@@ -56,7 +56,7 @@ _META_TITLES = lxml.etree.XPath(
 _NOT_HEADLINE = frozenset({"time", "div", "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "small"})
 # Elements that emphasise words of the headline itself rather than label it.
 _INLINE = frozenset({"em", "strong", "i", "b", "a", "mark", "q", "abbr", "sup", "sub", "u", "cite"})
-_LEADINGSEPARATORS = " :|-–—/·•»"
+_LEADING_SEPARATORS = " :|-–—/·•»"
 _SCREEN_READER_ONLY = (
     "sr-only",
     "visually-hidden",
@@ -197,7 +197,7 @@ def _readings(h1: lxml.html.HtmlElement, home: str) -> tuple[list[str], bool]:
     rest = ""
     if kicker is not None:
         rest = _text(h1, skip=lambda el: el is kicker or el.tag in _NOT_HEADLINE or _unseen(el))
-        rest = rest.lstrip(_LEADINGSEPARATORS)
+        rest = rest.lstrip(_LEADING_SEPARATORS)
     readings = [rest]
     shown = _text(h1, skip=lambda el: el.tag in _NOT_HEADLINE or _unseen(el))
     readings += [shown, _text(h1, skip=_unseen)]
